@@ -1,0 +1,47 @@
+package stormwatch
+
+import "time"
+
+// Incident is what the public sees of a problem: a title, a status, an
+// impact, the components it affects and a timeline of updates.
+type Incident struct {
+	ID          string              `json:"id"`
+	WorkspaceID string              `json:"-"`
+	Title       string              `json:"title"`
+	Status      IncidentStatus      `json:"status"`
+	Impact      Impact              `json:"impact"`
+	Severity    Severity            `json:"severity"`
+	Source      Source              `json:"source"`
+	Pinned      bool                `json:"pinned"`
+	Components  []IncidentComponent `json:"components"`
+	Updates     []IncidentUpdate    `json:"updates"`
+	CreatedAt   time.Time           `json:"created_at"`
+	UpdatedAt   time.Time           `json:"updated_at"`
+	ResolvedAt  *time.Time          `json:"resolved_at"`
+}
+
+// IncidentComponent is a component affected by an incident, with the status
+// the incident gave it.
+type IncidentComponent struct {
+	ComponentID string          `json:"id"`
+	Slug        string          `json:"slug"`
+	Name        string          `json:"name"`
+	Status      ComponentStatus `json:"status"`
+}
+
+// IncidentUpdate is one entry of an incident's public timeline.
+type IncidentUpdate struct {
+	ID        string         `json:"id"`
+	Status    IncidentStatus `json:"status"`
+	Message   string         `json:"message"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// Slugs returns the slugs of the incident's components, in order.
+func (i *Incident) Slugs() []string {
+	out := make([]string, len(i.Components))
+	for n, c := range i.Components {
+		out[n] = c.Slug
+	}
+	return out
+}

@@ -1,0 +1,180 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Database says where the data lives: an embedded SQLite file under DataDir,
+// or PostgreSQL when DatabaseURL is set.
+type Database struct {
+	DataDir     string
+	DatabaseURL string
+}
+
+// Register adds the database flags to fs.
+func (d *Database) Register(fs *flag.FlagSet) {
+	fs.StringVar(&d.DataDir, "data-dir", "./data", "`directory` of the embedded SQLite database (stormwatch.db)")
+	fs.StringVar(&d.DatabaseURL, "database-url", "", "PostgreSQL `DSN` (postgres://user:pass@host:5432/db?sslmode=disable); when set, replaces SQLite")
+}
+
+// Validate checks the DSN's form, or that the data directory can be
+// created and written.
+func (d *Database) Validate() error {
+	if d.DatabaseURL != "" {
+		u, err := url.Parse(d.DatabaseURL)
+		if err != nil {
+			return errorf("database-url: not a URL: %v", redactErr(err, d.DatabaseURL))
+		}
+		if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+			return errorf("database-url: scheme %q is not supported; use postgres://user:pass@host:5432/dbname", u.Scheme)
+		}
+		if u.Host == "" && u.Query().Get("host") == "" {
+			return errorf("database-url: no host in %q", Redact(d.DatabaseURL))
+		}
+		return nil
+	}
+	if d.DataDir == "" {
+		return errorf("data-dir: must not be empty")
+	}
+	if err := os.MkdirAll(d.DataDir, 0o750); err != nil {
+		return errorf("data-dir: cannot create %s: %v", d.DataDir, err)
+	}
+	probe, err := os.CreateTemp(d.DataDir, ".write-test-*")
+	if err != nil {
+		return errorf("data-dir: %s is not writable: %v", d.DataDir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
+}
+
+// SQLitePath is the database file used when no DatabaseURL is set.
+func (d *Database) SQLitePath() string { return filepath.Join(d.DataDir, "stormwatch.db") }
+
+// Redact hides the password of a DSN for messages and logs.
+func Redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func redactErr(err error, dsn string) string {
+	msg := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "xxxxx")
+		}
+	}
+	return msg
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string
+	Format string
+}
+
+// Register adds the logging flags to fs.
+func (l *Log) Register(fs *flag.FlagSet) {
+	fs.StringVar(&l.Level, "log-level", "info", "least important `level` logged: debug, info, warn or error")
+	fs.StringVar(&l.Format, "log-format", "text", "log `format`: text (logfmt) or json")
+}
+
+// Validate checks the level and format names.
+func (l *Log) Validate() error {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return errorf("log-level: %q is not one of debug, info, warn, error", l.Level)
+	}
+	if l.Format != "text" && l.Format != "json" {
+		return errorf("log-format: %q is not text or json", l.Format)
+	}
+	return nil
+}
+
+// Logger builds the logger the settings describe, writing to w.
+func (l *Log) Logger(w *os.File) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(l.Level)) // validated already
+	opts := &slog.HandlerOptions{Level: lv}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Server configures the control plane's HTTP side.
+type Server struct {
+	Addr            string
+	BaseURL         string
+	PagesDomain     string
+	ShutdownTimeout time.Duration
+}
+
+// Register adds the server flags to fs.
+func (s *Server) Register(fs *flag.FlagSet) {
+	fs.StringVar(&s.Addr, "addr", "127.0.0.1:8080", "`host:port` to serve HTTP on (pages, dashboard, APIs)")
+	fs.StringVar(&s.BaseURL, "base-url", "", "externally visible `URL` used in links and mails (default: http://<addr>)")
+	fs.StringVar(&s.PagesDomain, "pages-domain", "localhost", "`domain` under which each workspace's page is also served at {slug}.<domain>")
+	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM")
+}
+
+// Validate checks the address and URL, and fills the base URL's default.
+func (s *Server) Validate() error {
+	if _, _, err := net.SplitHostPort(s.Addr); err != nil {
+		return errorf("addr: %q is not host:port: %v", s.Addr, err)
+	}
+	if s.BaseURL == "" {
+		s.BaseURL = "http://" + s.Addr
+	}
+	u, err := url.Parse(s.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errorf("base-url: %q is not an absolute http(s) URL", s.BaseURL)
+	}
+	s.BaseURL = strings.TrimSuffix(s.BaseURL, "/")
+	if s.PagesDomain == "" || strings.ContainsAny(s.PagesDomain, "/: ") {
+		return errorf("pages-domain: %q is not a domain name", s.PagesDomain)
+	}
+	if s.ShutdownTimeout <= 0 {
+		return errorf("shutdown-timeout: must be positive, got %s", s.ShutdownTimeout)
+	}
+	return nil
+}
+
+// Usage returns a flag.FlagSet Usage function that prints a command's
+// synopsis, its explanation, its flags with their environment variables,
+// and examples.
+func Usage(fs *flag.FlagSet, synopsis, about, examples string) func() {
+	return func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n\nFlags (each also read from STORMWATCH_<FLAG> and from the --config YAML file):\n", synopsis, strings.TrimSpace(about))
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  --%s", f.Name)
+			if name != "" {
+				fmt.Fprintf(w, " %s", name)
+			}
+			fmt.Fprintf(w, "\n        %s", usage)
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" {
+				fmt.Fprintf(w, " (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(w, "\n        env %s\n", EnvName(f.Name))
+		})
+		if examples != "" {
+			fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(examples, "\n"))
+		}
+	}
+}

@@ -1,0 +1,21 @@
+package stormwatch
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Node is a monitored machine running the agent (or a flow exporter),
+// linked to the components whose traffic it watches. It authenticates with
+// its own token, of which only a hash is kept.
+type Node struct {
+	ID              string          `json:"id"`
+	WorkspaceID     string          `json:"-"`
+	Name            string          `json:"name"`
+	TokenPrefix     string          `json:"token_prefix"`
+	Components      []string        `json:"components"`
+	LastHeartbeatAt *time.Time      `json:"last_heartbeat_at"`
+	LastHeartbeat   json.RawMessage `json:"last_heartbeat,omitempty"`
+	CreatedAt       time.Time       `json:"created_at"`
+	UpdatedAt       time.Time       `json:"updated_at"`
+}

@@ -1,0 +1,25 @@
+package stormwatch
+
+import "time"
+
+// Subscriber kinds.
+const (
+	SubscriberEmail   = "email"
+	SubscriberWebhook = "webhook"
+)
+
+// Subscriber is someone told about incidents and maintenance: an email
+// address (after double opt-in) or a webhook URL, for all components or a
+// chosen set.
+type Subscriber struct {
+	ID          string     `json:"id"`
+	WorkspaceID string     `json:"-"`
+	Type        string     `json:"type"`
+	Email       string     `json:"email,omitempty"`
+	URL         string     `json:"url,omitempty"`
+	Components  []string   `json:"components"`
+	MinImpact   Impact     `json:"min_impact"`
+	ConfirmedAt *time.Time `json:"confirmed_at"`
+	DisabledAt  *time.Time `json:"disabled_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+}

@@ -1,0 +1,94 @@
+package stormwatch
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// ValidationError says which input field is wrong and why. The HTTP layer
+// turns it into a 422 response naming the field.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// Invalid builds a *ValidationError for field.
+func Invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Length limits of user text, shared by the API and the store.
+const (
+	MaxNameLen    = 200
+	MaxTitleLen   = 300
+	MaxMessageLen = 20000
+	MaxSlugLen    = 64
+	MaxDescLen    = 2000
+)
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+
+// CheckSlug validates a URL- and DNS-safe slug (lower-case letters, digits
+// and inner hyphens), as used for workspaces and components.
+func CheckSlug(field, s string) error {
+	switch {
+	case s == "":
+		return Invalid(field, "is required")
+	case len(s) > MaxSlugLen:
+		return Invalid(field, "must be at most %d characters", MaxSlugLen)
+	case !slugPattern.MatchString(s):
+		return Invalid(field, "must be lower-case letters, digits and inner hyphens, like \"us-east-game-01\"")
+	}
+	return nil
+}
+
+// CheckText validates free text: valid UTF-8, no control characters other
+// than newlines and tabs, at most max characters, and present if required.
+func CheckText(field, s string, max int, required bool) error {
+	if required && strings.TrimSpace(s) == "" {
+		return Invalid(field, "is required")
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return Invalid(field, "must be at most %d characters, got %d", max, n)
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f {
+			return Invalid(field, "contains a control character")
+		}
+	}
+	return nil
+}
+
+// Slugify derives a slug from a display name ("US-East game 01" ->
+// "us-east-game-01"); it may return "" when nothing usable is left.
+func Slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if len(s) > MaxSlugLen {
+		s = strings.TrimSuffix(s[:MaxSlugLen], "-")
+	}
+	return s
+}
