@@ -163,3 +163,18 @@ func (r Role) AtLeast(min Role) bool {
 	ri, mi := slices.Index(Roles, r), slices.Index(Roles, min)
 	return ri >= 0 && mi >= 0 && ri <= mi
 }
+
+// ImpactForStatus is the impact an incident has when the worst status it
+// gives a component is s (Statuspage's mapping), used when the author gives
+// no impact.
+func ImpactForStatus(s ComponentStatus) Impact {
+	switch s {
+	case MajorOutage:
+		return ImpactCritical
+	case PartialOutage:
+		return ImpactMajor
+	case DegradedPerformance:
+		return ImpactMinor
+	}
+	return ImpactNone
+}

@@ -1,0 +1,191 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/secret"
+)
+
+const nodeColumns = `id, workspace_id, name, token_prefix, last_heartbeat_at, last_heartbeat, created_at, updated_at`
+
+func scanNode(row interface{ Scan(...any) error }) (*sw.Node, error) {
+	var n sw.Node
+	var hbAt sql.NullInt64
+	var hb string
+	var created, updated int64
+	if err := row.Scan(&n.ID, &n.WorkspaceID, &n.Name, &n.TokenPrefix, &hbAt, &hb, &created, &updated); err != nil {
+		return nil, err
+	}
+	n.LastHeartbeatAt = fromNullTS(hbAt)
+	if hb != "" {
+		n.LastHeartbeat = json.RawMessage(hb)
+	}
+	n.CreatedAt, n.UpdatedAt = fromTS(created), fromTS(updated)
+	n.Components = []string{}
+	return &n, nil
+}
+
+// loadNodeComponents fills the component slugs of nodes.
+func (r *reader) loadNodeComponents(ctx context.Context, ws string, nodes []sw.Node) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	idx := map[string]*sw.Node{}
+	args := []any{ws}
+	for i := range nodes {
+		idx[nodes[i].ID] = &nodes[i]
+		args = append(args, nodes[i].ID)
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT nc.node_id, c.slug FROM node_components nc
+		JOIN components c ON c.id = nc.component_id AND c.workspace_id = $1
+		WHERE nc.node_id IN (`+placeholders(2, len(nodes))+`) ORDER BY c.position, c.slug`, args...)
+	if err != nil {
+		return fmt.Errorf("node components: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var node, slug string
+		if err := rows.Scan(&node, &slug); err != nil {
+			return err
+		}
+		idx[node].Components = append(idx[node].Components, slug)
+	}
+	return rows.Err()
+}
+
+// Nodes lists workspace ws's nodes, oldest first.
+func (r *reader) Nodes(ctx context.Context, ws string, p Page) ([]sw.Node, bool, error) {
+	p = p.clamp()
+	rows, err := r.db.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1
+		ORDER BY created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
+	if err != nil {
+		return nil, false, fmt.Errorf("list nodes: %w", err)
+	}
+	defer rows.Close()
+	var out []sw.Node
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list nodes: %w", err)
+		}
+		out = append(out, *n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	rows.Close()
+	out, more := trim(out, p)
+	return out, more, r.loadNodeComponents(ctx, ws, out)
+}
+
+// Node returns workspace ws's node id.
+func (r *reader) Node(ctx context.Context, ws, id string) (*sw.Node, error) {
+	n, err := scanNode(r.db.QueryRowContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1 AND id = $2`, ws, id))
+	if err != nil {
+		return nil, notFound(err, "node", id)
+	}
+	nodes := []sw.Node{*n}
+	if err := r.loadNodeComponents(ctx, ws, nodes); err != nil {
+		return nil, err
+	}
+	return &nodes[0], nil
+}
+
+// NodeByToken finds the node whose token is token, in any workspace: the
+// token alone says which workspace the agent reports to.
+func (r *reader) NodeByToken(ctx context.Context, token string) (*sw.Node, error) {
+	n, err := scanNode(r.db.QueryRowContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE token_hash = $1`, secret.Hash(token)))
+	if err != nil {
+		return nil, notFound(err, "node token", secret.Prefix(token))
+	}
+	return n, nil
+}
+
+// CreateNode stores a new node linked to the components named by refs and
+// returns its token, which is not stored and cannot be shown again.
+func (tx *Tx) CreateNode(ctx context.Context, n *sw.Node, refs []string) (string, error) {
+	if err := sw.CheckText("name", n.Name, sw.MaxNameLen, true); err != nil {
+		return "", err
+	}
+	comps, err := tx.ResolveComponents(ctx, n.WorkspaceID, "components", refs)
+	if err != nil {
+		return "", err
+	}
+	token := secret.New(secret.KindNodeToken)
+	n.ID = sw.NewID(sw.PrefixNode)
+	n.TokenPrefix = secret.Prefix(token)
+	n.CreatedAt, n.UpdatedAt = tx.now, tx.now
+	_, err = tx.db.ExecContext(ctx, `INSERT INTO nodes (id, workspace_id, name, token_prefix, token_hash, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, n.ID, n.WorkspaceID, n.Name, n.TokenPrefix, secret.Hash(token), ts(tx.now), ts(tx.now))
+	if err != nil {
+		return "", fmt.Errorf("create node: %w", err)
+	}
+	if err := tx.linkNode(ctx, n, comps); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func (tx *Tx) linkNode(ctx context.Context, n *sw.Node, comps []sw.Component) error {
+	if _, err := tx.db.ExecContext(ctx, `DELETE FROM node_components WHERE node_id = $1`, n.ID); err != nil {
+		return fmt.Errorf("link node %s: %w", n.ID, err)
+	}
+	n.Components = make([]string, 0, len(comps))
+	for _, c := range comps {
+		if _, err := tx.db.ExecContext(ctx, `INSERT INTO node_components (node_id, component_id) VALUES ($1, $2)`, n.ID, c.ID); err != nil {
+			return fmt.Errorf("link node %s: %w", n.ID, err)
+		}
+		n.Components = append(n.Components, c.Slug)
+	}
+	return nil
+}
+
+// UpdateNode renames a node and, when refs is not nil, relinks it to those
+// components.
+func (tx *Tx) UpdateNode(ctx context.Context, n *sw.Node, refs []string) error {
+	if err := sw.CheckText("name", n.Name, sw.MaxNameLen, true); err != nil {
+		return err
+	}
+	n.UpdatedAt = tx.now
+	res, err := tx.db.ExecContext(ctx, `UPDATE nodes SET name = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2`,
+		n.WorkspaceID, n.ID, n.Name, ts(tx.now))
+	if err := affectedOne(res, err, "node", n.ID); err != nil {
+		return err
+	}
+	if refs == nil {
+		return nil
+	}
+	comps, err := tx.ResolveComponents(ctx, n.WorkspaceID, "components", refs)
+	if err != nil {
+		return err
+	}
+	return tx.linkNode(ctx, n, comps)
+}
+
+// RotateNodeToken gives node id a new token; the old one stops working.
+func (tx *Tx) RotateNodeToken(ctx context.Context, ws, id string) (string, error) {
+	token := secret.New(secret.KindNodeToken)
+	res, err := tx.db.ExecContext(ctx, `UPDATE nodes SET token_prefix = $3, token_hash = $4, updated_at = $5
+		WHERE workspace_id = $1 AND id = $2`, ws, id, secret.Prefix(token), secret.Hash(token), ts(tx.now))
+	if err := affectedOne(res, err, "node", id); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// RecordHeartbeat stores a node's latest heartbeat summary.
+func (tx *Tx) RecordHeartbeat(ctx context.Context, ws, id string, summary json.RawMessage) error {
+	res, err := tx.db.ExecContext(ctx, `UPDATE nodes SET last_heartbeat_at = $3, last_heartbeat = $4
+		WHERE workspace_id = $1 AND id = $2`, ws, id, ts(tx.now), string(summary))
+	return affectedOne(res, err, "node", id)
+}
+
+// DeleteNode removes a node; its token stops working at once.
+func (tx *Tx) DeleteNode(ctx context.Context, ws, id string) error {
+	res, err := tx.db.ExecContext(ctx, `DELETE FROM nodes WHERE workspace_id = $1 AND id = $2`, ws, id)
+	return affectedOne(res, err, "node", id)
+}

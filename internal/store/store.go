@@ -1,0 +1,266 @@
+// Package store is stormwatch's persistence: one implementation over
+// database/sql that runs on embedded SQLite (the default) and on PostgreSQL
+// (for several replicas). All SQL lives here. Every query on workspace data
+// filters on the workspace id, so that a caller's mistake cannot leak one
+// tenant's rows to another.
+//
+// Reads are methods on Store and on Tx alike; writes happen only inside
+// Store.Tx, which also bumps the page revision of every workspace whose
+// public page the transaction changed, exactly once, before commit.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Errors callers check with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// dbtx is what both *sql.DB and *sql.Tx offer.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reader holds the read queries, shared by Store and Tx.
+type reader struct {
+	db dbtx
+}
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	reader
+	sqlDB    *sql.DB
+	dialect  Dialect
+	now      func() time.Time
+	onCommit func(Revision)
+}
+
+// Revision reports that a workspace's public page changed.
+type Revision struct {
+	WorkspaceID string
+	Revision    int64
+}
+
+// Option changes how a Store is opened.
+type Option func(*Store)
+
+// WithClock makes the store stamp rows with now() instead of the wall
+// clock, for tests of time-dependent behaviour.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// OpenSQLite opens (creating if needed) the SQLite database file at path,
+// in WAL mode with foreign keys on and a busy timeout, so that concurrent
+// writers wait instead of failing.
+func OpenSQLite(path string, opts ...Option) (*Store, error) {
+	dsn := "file:" + path +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// SQLite allows one writer; immediate transactions queue on the busy
+	// timeout. Readers use WAL snapshots, so a few connections help reads.
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return newStore(db, SQLite, opts)
+}
+
+// OpenPostgres connects to the PostgreSQL server named by dsn.
+func OpenPostgres(dsn string, opts ...Option) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return newStore(db, Postgres, opts)
+}
+
+func newStore(db *sql.DB, d Dialect, opts []Option) (*Store, error) {
+	s := &Store{reader: reader{db: db}, sqlDB: db, dialect: d, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", d, err)
+	}
+	return s, nil
+}
+
+// OnCommit registers f to be called after every committed transaction that
+// changed a workspace's public page. It must be set before the store is
+// used and must not block.
+func (s *Store) OnCommit(f func(Revision)) { s.onCommit = f }
+
+// Dialect reports which database the store talks to.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.sqlDB.PingContext(ctx) }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// Tx is one database transaction: reads see its writes, and writes become
+// visible to others all at once on commit.
+type Tx struct {
+	reader
+	now     time.Time
+	revised []string
+}
+
+// Now is the time the transaction stamps on what it writes.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// pageChanged marks workspace ws's public page as changed by this
+// transaction; its revision is bumped once, before commit.
+func (tx *Tx) pageChanged(ws string) {
+	if !slices.Contains(tx.revised, ws) {
+		tx.revised = append(tx.revised, ws)
+	}
+}
+
+// Tx runs fn in a transaction, committing if fn returns nil and rolling
+// back otherwise. Nothing fn wrote is kept when it fails.
+func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := s.sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{reader: reader{db: sqlTx}, now: s.now().UTC().Truncate(time.Microsecond)}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback() // the error from fn is what matters
+		return err
+	}
+	revs := make([]Revision, 0, len(tx.revised))
+	for _, ws := range tx.revised {
+		var rev int64
+		err := sqlTx.QueryRowContext(ctx,
+			`UPDATE workspaces SET revision = revision + 1 WHERE id = $1 RETURNING revision`, ws).Scan(&rev)
+		if err != nil {
+			_ = sqlTx.Rollback()
+			return fmt.Errorf("bump revision of %s: %w", ws, err)
+		}
+		revs = append(revs, Revision{WorkspaceID: ws, Revision: rev})
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if s.onCommit != nil {
+		for _, r := range revs {
+			s.onCommit(r)
+		}
+	}
+	return nil
+}
+
+// Page selects a slice of a listing.
+type Page struct {
+	Limit  int
+	Offset int
+}
+
+// clamp applies the default and maximum page size.
+func (p Page) clamp() Page {
+	if p.Limit <= 0 {
+		p.Limit = 50
+	}
+	if p.Limit > 200 {
+		p.Limit = 200
+	}
+	if p.Offset < 0 {
+		p.Offset = 0
+	}
+	return p
+}
+
+// trim cuts a result fetched with Limit+1 rows to the page and reports
+// whether more rows follow.
+func trim[T any](rows []T, p Page) ([]T, bool) {
+	if len(rows) > p.Limit {
+		return rows[:p.Limit], true
+	}
+	return rows, false
+}
+
+func ts(t time.Time) int64 { return t.UnixMicro() }
+
+func fromTS(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullTS(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ts(*t), Valid: true}
+}
+
+func fromNullTS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromTS(v.Int64)
+	return &t
+}
+
+// isUniqueViolation reports whether err is a unique or primary key
+// constraint failure on either database.
+func isUniqueViolation(err error) bool {
+	var le *sqlite.Error
+	if errors.As(err, &le) {
+		return le.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || le.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return false
+}
+
+// notFound turns sql.ErrNoRows into ErrNotFound, naming what was missing.
+func notFound(err error, what, id string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: %w", what, id, err)
+}
+
+// placeholders returns "$start, $start+1, ..." for n arguments.
+func placeholders(start, n int) string {
+	b := make([]byte, 0, n*4)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "$%d", start+i)
+	}
+	return string(b)
+}

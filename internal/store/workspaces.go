@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+const workspaceColumns = `id, slug, name, timezone, page_title, logo_url, favicon_url, brand_color,
+	footer_links, hide_badge, revision, created_at, updated_at`
+
+func scanWorkspace(row interface{ Scan(...any) error }) (*sw.Workspace, error) {
+	var w sw.Workspace
+	var links string
+	var created, updated int64
+	err := row.Scan(&w.ID, &w.Slug, &w.Name, &w.Timezone, &w.Branding.PageTitle, &w.Branding.LogoURL,
+		&w.Branding.FaviconURL, &w.Branding.BrandColor, &links, &w.Branding.HideBadge, &w.Revision, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(links), &w.Branding.FooterLinks); err != nil {
+		return nil, fmt.Errorf("workspace %s footer links: %w", w.ID, err)
+	}
+	if w.Branding.FooterLinks == nil {
+		w.Branding.FooterLinks = []sw.FooterLink{}
+	}
+	w.CreatedAt, w.UpdatedAt = fromTS(created), fromTS(updated)
+	return &w, nil
+}
+
+// Workspace returns the workspace with id.
+func (r *reader) Workspace(ctx context.Context, id string) (*sw.Workspace, error) {
+	w, err := scanWorkspace(r.db.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "workspace", id)
+	}
+	return w, nil
+}
+
+// WorkspaceBySlug returns the workspace with slug.
+func (r *reader) WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspace, error) {
+	w, err := scanWorkspace(r.db.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE slug = $1`, slug))
+	if err != nil {
+		return nil, notFound(err, "workspace", slug)
+	}
+	return w, nil
+}
+
+// Workspaces lists all workspaces, oldest first. It is for operators of
+// the whole installation, never for a workspace's API.
+func (r *reader) Workspaces(ctx context.Context) ([]sw.Workspace, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list workspaces: %w", err)
+	}
+	defer rows.Close()
+	var out []sw.Workspace
+	for rows.Next() {
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list workspaces: %w", err)
+		}
+		out = append(out, *w)
+	}
+	return out, rows.Err()
+}
+
+// CreateWorkspace stores a new workspace; its ID, revision and times are
+// filled in.
+func (tx *Tx) CreateWorkspace(ctx context.Context, w *sw.Workspace) error {
+	if err := sw.CheckSlug("slug", w.Slug); err != nil {
+		return err
+	}
+	if err := sw.CheckText("name", w.Name, sw.MaxNameLen, true); err != nil {
+		return err
+	}
+	if w.Timezone == "" {
+		w.Timezone = "UTC"
+	}
+	if w.Branding.FooterLinks == nil {
+		w.Branding.FooterLinks = []sw.FooterLink{}
+	}
+	links, err := json.Marshal(w.Branding.FooterLinks)
+	if err != nil {
+		return err
+	}
+	w.ID = sw.NewID(sw.PrefixWorkspace)
+	w.Revision = 1
+	w.CreatedAt, w.UpdatedAt = tx.now, tx.now
+	_, err = tx.db.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		w.ID, w.Slug, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL,
+		w.Branding.BrandColor, string(links), w.Branding.HideBadge, w.Revision, ts(w.CreatedAt), ts(w.UpdatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("workspace slug %q is taken: %w", w.Slug, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create workspace: %w", err)
+	}
+	return nil
+}
+
+// UpdateWorkspace saves a workspace's name, timezone and branding.
+func (tx *Tx) UpdateWorkspace(ctx context.Context, w *sw.Workspace) error {
+	if err := sw.CheckText("name", w.Name, sw.MaxNameLen, true); err != nil {
+		return err
+	}
+	links, err := json.Marshal(w.Branding.FooterLinks)
+	if err != nil {
+		return err
+	}
+	w.UpdatedAt = tx.now
+	res, err := tx.db.ExecContext(ctx, `UPDATE workspaces SET name = $2, timezone = $3, page_title = $4, logo_url = $5,
+		favicon_url = $6, brand_color = $7, footer_links = $8, hide_badge = $9, updated_at = $10 WHERE id = $1`,
+		w.ID, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL, w.Branding.BrandColor,
+		string(links), w.Branding.HideBadge, ts(w.UpdatedAt))
+	if err := affectedOne(res, err, "workspace", w.ID); err != nil {
+		return err
+	}
+	tx.pageChanged(w.ID)
+	return nil
+}
+
+// affectedOne checks that an UPDATE or DELETE touched a row.
+func affectedOne(res sql.Result, err error, what, id string) error {
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	return nil
+}
