@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/stormwatch/stormwatch/internal/api"
+	"github.com/stormwatch/stormwatch/internal/config"
+	"github.com/stormwatch/stormwatch/internal/web"
+)
+
+func runServe(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "stormwatch serve [flags]", `
+Runs the control plane: the public status pages, the admin and agent APIs,
+and the operational endpoints /healthz, /readyz and /metrics. Migrations are
+applied at start. Data lives in an embedded SQLite file under --data-dir
+unless --database-url names a PostgreSQL server, which several replicas can
+share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
+  stormwatch serve
+  stormwatch serve --addr 0.0.0.0:8080 --base-url https://status.example.com
+  STORMWATCH_DATABASE_URL=postgres://stormwatch@db:5432/stormwatch stormwatch serve
+  stormwatch serve --config /etc/stormwatch/stormwatch.yaml`, stderr)
+	var db config.Database
+	var srv config.Server
+	var logc config.Log
+	db.Register(fs)
+	srv.Register(fs)
+	logc.Register(fs)
+	if err := config.Parse(fs, args, env); err != nil {
+		return err
+	}
+	for _, v := range []interface{ Validate() error }{&db, &srv, &logc} {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+	}
+	log := logc.Logger(os.Stderr)
+
+	st, err := openStore(ctx, db, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log), Registry: reg})
+
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	server := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- server.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "database", string(st.Dialect()))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", srv.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), srv.ShutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
