@@ -1,0 +1,169 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/store"
+	"github.com/stormwatch/stormwatch/internal/store/storetest"
+)
+
+// fixture is one workspace filled with one object of every kind.
+type fixture struct {
+	ws, key, revokedKey string
+	ids                 map[string]string // path parameter by route prefix
+}
+
+func fill(t *testing.T, e *env, slug string) fixture {
+	t.Helper()
+	ws, key := e.workspace(slug, sw.RoleOwner)
+	f := fixture{ws: ws, key: key, ids: map[string]string{}}
+	g := e.must(201, "POST", "/api/v1/groups", key, map[string]any{"name": "G " + slug})
+	c := e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "Edge " + slug, "slug": "edge", "group_id": g["id"]})
+	n := e.must(201, "POST", "/api/v1/nodes", key, map[string]any{"name": "n-" + slug, "components": []string{"edge"}})
+	i := e.must(201, "POST", "/api/v1/incidents", key, map[string]any{"title": "I " + slug, "components": map[string]string{"edge": "major_outage"}})
+	m := e.must(201, "POST", "/api/v1/maintenances", key, map[string]any{"title": "M " + slug,
+		"starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-01T01:00:00Z", "components": []string{"edge"}})
+	k := e.must(201, "POST", "/api/v1/api-keys", key, map[string]any{"name": "extra", "role": "viewer"})
+	revokedID, revoked := e.key(ws, sw.RoleOwner)
+	e.must(204, "DELETE", "/api/v1/api-keys/"+revokedID, key, nil)
+	f.revokedKey = revoked
+	f.ids["/api/v1/groups/"] = g["id"].(string)
+	f.ids["/api/v1/components/"] = c["id"].(string)
+	f.ids["/api/v1/nodes/"] = n["id"].(string)
+	f.ids["/api/v1/incidents/"] = i["id"].(string)
+	f.ids["/api/v1/maintenances/"] = m["id"].(string)
+	f.ids["/api/v1/api-keys/"] = k["id"].(string)
+	return f
+}
+
+// path fills a route pattern's parameter with f's object of that kind.
+func (f fixture) path(t *testing.T, pattern string) string {
+	t.Helper()
+	for prefix, id := range f.ids {
+		if strings.HasPrefix(pattern, prefix) {
+			open := strings.Index(pattern, "{")
+			end := strings.Index(pattern, "}")
+			return pattern[:open] + id + pattern[end+1:]
+		}
+	}
+	if strings.Contains(pattern, "{") {
+		t.Fatalf("no fixture object for route %s; add one to fill()", pattern)
+	}
+	return pattern
+}
+
+// bodyFor is a valid body for a route, so that only authorisation can
+// make the request fail.
+func bodyFor(method, pattern string) any {
+	switch {
+	case method == "GET" || method == "DELETE":
+		return nil
+	case strings.HasSuffix(pattern, "/updates"):
+		return map[string]any{"message": "x"}
+	case strings.HasSuffix(pattern, "/resolve"), strings.HasSuffix(pattern, "/rotate-token"):
+		return nil
+	case strings.HasPrefix(pattern, "/api/v1/maintenances"):
+		return map[string]any{"title": "x", "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-02T01:00:00Z"}
+	case strings.HasPrefix(pattern, "/api/v1/incidents"):
+		return map[string]any{"title": "x"}
+	case strings.HasPrefix(pattern, "/api/v1/api-keys"):
+		return map[string]any{"name": "x", "role": "viewer"}
+	}
+	return map[string]any{"name": "x"}
+}
+
+func TestTenantIsolationOnEveryRoute(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		a := fill(t, e, "alpha")
+		b := fill(t, e, "beta")
+		secretsOfA := []string{a.ws, a.key}
+		for _, id := range a.ids {
+			secretsOfA = append(secretsOfA, id)
+		}
+		for _, rt := range e.api.Routes() {
+			method, pattern, _ := strings.Cut(rt, " ")
+			if pattern == "/api/v1/openapi.json" {
+				continue
+			}
+			path := a.path(t, pattern)
+			t.Run(rt, func(t *testing.T) {
+				before := revision(t, st, a.ws)
+				if strings.Contains(pattern, "{") {
+					r := e.do(method, path, b.key, bodyFor(method, pattern))
+					if r.status != http.StatusNotFound || r.errorCode(t) != "not_found" {
+						t.Errorf("beta's key on alpha's object: %d %s, want 404 not_found", r.status, r.body)
+					}
+				} else {
+					r := e.do(method, path, b.key, bodyFor(method, pattern))
+					for _, s := range secretsOfA {
+						if strings.Contains(string(r.body), s) {
+							t.Errorf("beta's key sees alpha's %s in %s", s, r.body)
+						}
+					}
+				}
+				r := e.do(method, path, a.revokedKey, bodyFor(method, pattern))
+				if r.status != http.StatusUnauthorized || r.errorCode(t) != "unauthorized" {
+					t.Errorf("revoked key: %d %s, want 401", r.status, r.body)
+				}
+				r = e.do(method, path, "", bodyFor(method, pattern))
+				if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") == "" {
+					t.Errorf("no key: %d, want 401 with WWW-Authenticate", r.status)
+				}
+				if after := revision(t, st, a.ws); after != before {
+					t.Errorf("alpha's page revision moved %d -> %d", before, after)
+				}
+			})
+		}
+	})
+}
+
+func revision(t *testing.T, st *store.Store, ws string) int64 {
+	t.Helper()
+	w, err := st.Workspace(context.Background(), ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Revision
+}
+
+func TestRoles(t *testing.T) {
+	st := storetest.Open(t, store.SQLite)
+	e := newEnv(t, st)
+	ws, owner := e.workspace("acme", sw.RoleOwner)
+	_, viewer := e.key(ws, sw.RoleViewer)
+	_, editor := e.key(ws, sw.RoleEditor)
+	adminID, admin := e.key(ws, sw.RoleAdmin)
+	tests := []struct {
+		name         string
+		key          string
+		method, path string
+		body         any
+		want         int
+	}{
+		{"viewer reads", viewer, "GET", "/api/v1/components", nil, 200},
+		{"viewer cannot create", viewer, "POST", "/api/v1/components", map[string]any{"name": "x"}, 403},
+		{"viewer cannot open incidents", viewer, "POST", "/api/v1/incidents", map[string]any{"title": "x"}, 403},
+		{"editor creates", editor, "POST", "/api/v1/components", map[string]any{"name": "y"}, 201},
+		{"editor cannot list keys", editor, "GET", "/api/v1/api-keys", nil, 403},
+		{"editor cannot make keys", editor, "POST", "/api/v1/api-keys", map[string]any{"name": "k"}, 403},
+		{"editor cannot read audit", editor, "GET", "/api/v1/audit-log", nil, 403},
+		{"editor cannot change workspace", editor, "PATCH", "/api/v1/workspace", map[string]any{"name": "n"}, 403},
+		{"admin cannot make owner keys", admin, "POST", "/api/v1/api-keys", map[string]any{"name": "k", "role": "owner"}, 403},
+		{"admin makes editor keys", admin, "POST", "/api/v1/api-keys", map[string]any{"name": "k", "role": "editor"}, 201},
+		{"owner makes owner keys", owner, "POST", "/api/v1/api-keys", map[string]any{"name": "k", "role": "owner"}, 201},
+		{"owner revokes admin", owner, "DELETE", "/api/v1/api-keys/" + adminID, nil, 204},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(tt.method, tt.path, tt.key, tt.body)
+			if r.status != tt.want {
+				t.Fatalf("%d %s, want %d", r.status, r.body, tt.want)
+			}
+		})
+	}
+}
