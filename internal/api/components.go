@@ -139,4 +139,3 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request, c *caller) e
 	writeJSON(w, http.StatusOK, g)
 	return nil
 }
-
