@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stormwatch/stormwatch/internal/store/storetest"
+)
+
+var binary string
+
+// TestMain builds the real binary once; the tests below drive it as a user
+// would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stormwatch-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "stormwatch")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runCLI runs the binary to completion and returns stdout, stderr and the
+// exit code.
+func runCLI(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(cleanEnv(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// cleanEnv is the test's environment without STORMWATCH_ settings, so a
+// developer's shell cannot change what the binary does.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "STORMWATCH_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startServe runs "stormwatch serve" on a free port and waits until it
+// listens.
+func startServe(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = cleanEnv()
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			s.stderr.WriteString(line + "\n")
+			if m := listening.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+		s.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start listening:\n%s", s.stderr)
+	}
+	return s
+}
+
+func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m) // non-JSON bodies (readyz) leave m nil
+	return res.StatusCode, m
+}
+
+func TestBinaryEndToEnd(t *testing.T) {
+	backends := []struct {
+		name string
+		args func(t *testing.T) []string
+	}{
+		{"sqlite", func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} }},
+		{"postgres", func(t *testing.T) []string { return []string{"--database-url", storetest.FreshSchema(t)} }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db := b.args(t)
+			key, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...)
+			key = strings.TrimSpace(key)
+			if code != 0 || !strings.HasPrefix(key, "swk_") || strings.Contains(key, "\n") {
+				t.Fatalf("workspace create: code %d, stdout %q, stderr %s", code, key, stderr)
+			}
+			other, _, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "globex", "--name", "Globex"}, db...)...)
+			other = strings.TrimSpace(other)
+			if code != 0 {
+				t.Fatalf("second workspace: code %d", code)
+			}
+
+			s := startServe(t, db...)
+			if code, _ := call(t, "GET", s.url+"/readyz", "", ""); code != 200 {
+				t.Fatalf("/readyz = %d", code)
+			}
+			code, comp := call(t, "POST", s.url+"/api/v1/components", key, `{"name":"US-East game 01","slug":"us-east-game-01"}`)
+			if code != 201 {
+				t.Fatalf("create component = %d %v", code, comp)
+			}
+			code, inc := call(t, "POST", s.url+"/api/v1/incidents", key, `{"title":"DDoS attack detected on US-East cluster","status":"investigating",
+				"impact":"major","message":"We are mitigating a UDP flood.","components":{"us-east-game-01":"partial_outage"}}`)
+			if code != 201 {
+				t.Fatalf("create incident = %d %v", code, inc)
+			}
+			for _, path := range []string{"/api/v1/components/" + comp["id"].(string), "/api/v1/components/us-east-game-01", "/api/v1/incidents/" + inc["id"].(string)} {
+				if code, body := call(t, "GET", s.url+path, other, ""); code != 404 {
+					t.Errorf("other workspace's key GET %s = %d %v, want 404", path, code, body)
+				}
+				if code, _ := call(t, "GET", s.url+path, key, ""); code != 200 {
+					t.Errorf("own key GET %s = %d, want 200", path, code)
+				}
+			}
+			if code, _ := call(t, "GET", s.url+"/metrics", "", ""); code != 200 {
+				t.Errorf("/metrics = %d", code)
+			}
+
+			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-s.done:
+				if err != nil {
+					t.Fatalf("serve exited with %v after SIGTERM:\n%s", err, s.stderr)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("serve did not stop after SIGTERM:\n%s", s.stderr)
+			}
+			if !strings.Contains(s.stderr.String(), "msg=stopped") {
+				t.Errorf("no clean stop in log:\n%s", s.stderr)
+			}
+		})
+	}
+}
+
+func TestConfigErrorsExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	badKey := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(badKey, []byte("adr: 127.0.0.1:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	aFile := filepath.Join(dir, "file")
+	if err := os.WriteFile(aFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"unknown yaml key", nil, []string{"serve", "--config", badKey}, `unknown key "adr"`},
+		{"bad dsn", nil, []string{"serve", "--database-url", "mysql://x@y/z"}, "database-url:"},
+		{"bad dsn from env", []string{"STORMWATCH_DATABASE_URL=postgres:///nohost"}, []string{"migrate"}, "database-url: no host"},
+		{"data dir is a file", nil, []string{"serve", "--data-dir", aFile}, "data-dir:"},
+		{"unknown flag", nil, []string{"serve", "--nope"}, "-nope"},
+		{"bad addr", nil, []string{"serve", "--addr", "8080", "--data-dir", dir}, "addr:"},
+		{"bad log level", nil, []string{"serve", "--log-level", "loud", "--data-dir", dir}, "log-level:"},
+		{"workspace without slug", nil, []string{"workspace", "create", "--name", "x", "--data-dir", dir}, "--slug: is required"},
+		{"unknown command", nil, []string{"serv"}, `unknown command "serv"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, tt.env, tt.args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2; stderr:\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q does not name %q", stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestHelpTeaches(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"workspace", "create", "--help"}, {"version", "--help"}} {
+		stdout, stderr, code := runCLI(t, nil, args...)
+		out := stdout + stderr
+		if code != 0 || !strings.Contains(out, "Usage") {
+			t.Errorf("%v: code %d, output:\n%s", args, code, out)
+		}
+		if args[0] == "serve" && (!strings.Contains(out, "STORMWATCH_DATABASE_URL") || !strings.Contains(out, "Examples")) {
+			t.Errorf("serve --help lacks env names or examples:\n%s", out)
+		}
+	}
+	stdout, _, code := runCLI(t, nil, "version")
+	if code != 0 || !strings.Contains(stdout, "go1.") {
+		t.Errorf("version: %d %q", code, stdout)
+	}
+}
