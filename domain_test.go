@@ -125,3 +125,32 @@ func TestNewID(t *testing.T) {
 		t.Fatal("bare prefix accepted as id")
 	}
 }
+
+func TestComputeOverall(t *testing.T) {
+	tests := []struct {
+		name       string
+		statuses   []ComponentStatus
+		unresolved []Impact
+		want       Overall
+	}{
+		{"no components", nil, nil, Overall{IndicatorNone, DescAllOperational}},
+		{"all operational", []ComponentStatus{Operational, Operational}, nil, Overall{IndicatorNone, DescAllOperational}},
+		{"one degraded", []ComponentStatus{Operational, DegradedPerformance}, nil, Overall{IndicatorMinor, DescDegraded}},
+		{"some partial", []ComponentStatus{Operational, PartialOutage}, nil, Overall{IndicatorMajor, DescMinorOutage}},
+		{"all partial", []ComponentStatus{PartialOutage, PartialOutage}, nil, Overall{IndicatorMajor, DescPartialOutage}},
+		{"some major", []ComponentStatus{Operational, MajorOutage}, nil, Overall{IndicatorCritical, DescPartialOutage}},
+		{"all major", []ComponentStatus{MajorOutage}, nil, Overall{IndicatorCritical, DescMajorOutage}},
+		{"maintenance only", []ComponentStatus{Operational, UnderMaintenance}, nil, Overall{IndicatorMaintenance, DescUnderMaintenance}},
+		{"outage beats maintenance", []ComponentStatus{UnderMaintenance, PartialOutage}, nil, Overall{IndicatorMajor, DescMinorOutage}},
+		{"incident without component", []ComponentStatus{Operational}, []Impact{ImpactMinor}, Overall{IndicatorMinor, DescMinorOutage}},
+		{"incident impact raises indicator", []ComponentStatus{DegradedPerformance}, []Impact{ImpactCritical}, Overall{IndicatorCritical, DescDegraded}},
+		{"incident of no impact", []ComponentStatus{Operational}, []Impact{ImpactNone}, Overall{IndicatorNone, DescAllOperational}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ComputeOverall(tt.statuses, tt.unresolved); got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

@@ -42,7 +42,7 @@ func (tx *Tx) CreateAPIKey(ctx context.Context, ws, name string, role sw.Role) (
 }
 
 // APIKeyByToken finds the live (not revoked) key whose secret is token.
-func (r *reader) APIKeyByToken(ctx context.Context, token string) (*sw.APIKey, error) {
+func (r *Reader) APIKeyByToken(ctx context.Context, token string) (*sw.APIKey, error) {
 	k, err := scanAPIKey(r.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys
 		WHERE hash = $1 AND revoked_at IS NULL`, secret.Hash(token)))
 	if err != nil {
@@ -58,7 +58,7 @@ func (tx *Tx) TouchAPIKey(ctx context.Context, ws, id string) error {
 }
 
 // APIKeys lists workspace ws's keys, newest first, revoked ones included.
-func (r *reader) APIKeys(ctx context.Context, ws string, p Page) ([]sw.APIKey, bool, error) {
+func (r *Reader) APIKeys(ctx context.Context, ws string, p Page) ([]sw.APIKey, bool, error) {
 	p = p.clamp()
 	rows, err := r.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
@@ -82,7 +82,7 @@ func (r *reader) APIKeys(ctx context.Context, ws string, p Page) ([]sw.APIKey, b
 }
 
 // APIKey returns workspace ws's key id.
-func (r *reader) APIKey(ctx context.Context, ws, id string) (*sw.APIKey, error) {
+func (r *Reader) APIKey(ctx context.Context, ws, id string) (*sw.APIKey, error) {
 	k, err := scanAPIKey(r.db.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = $1 AND id = $2`, ws, id))
 	if err != nil {
 		return nil, notFound(err, "api key", id)

@@ -27,7 +27,7 @@ func (tx *Tx) Audit(ctx context.Context, ws string, e *sw.AuditEntry) error {
 }
 
 // AuditLog lists workspace ws's audit entries, newest first.
-func (r *reader) AuditLog(ctx context.Context, ws string, p Page) ([]sw.AuditEntry, bool, error) {
+func (r *Reader) AuditLog(ctx context.Context, ws string, p Page) ([]sw.AuditEntry, bool, error) {
 	p = p.clamp()
 	rows, err := r.db.QueryContext(ctx, `SELECT id, at, actor_type, actor_id, actor_name, action, target_type, target_id, details
 		FROM audit_log WHERE workspace_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)

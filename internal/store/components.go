@@ -29,7 +29,7 @@ func checkGroup(g *sw.Group) error {
 }
 
 // Groups lists workspace ws's component groups in page order.
-func (r *reader) Groups(ctx context.Context, ws string, p Page) ([]sw.Group, bool, error) {
+func (r *Reader) Groups(ctx context.Context, ws string, p Page) ([]sw.Group, bool, error) {
 	p = p.clamp()
 	rows, err := r.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM component_groups WHERE workspace_id = $1
 		ORDER BY position, created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
@@ -53,7 +53,7 @@ func (r *reader) Groups(ctx context.Context, ws string, p Page) ([]sw.Group, boo
 }
 
 // Group returns workspace ws's group id.
-func (r *reader) Group(ctx context.Context, ws, id string) (*sw.Group, error) {
+func (r *Reader) Group(ctx context.Context, ws, id string) (*sw.Group, error) {
 	g, err := scanGroup(r.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM component_groups WHERE workspace_id = $1 AND id = $2`, ws, id))
 	if err != nil {
 		return nil, notFound(err, "group", id)
@@ -114,7 +114,7 @@ func scanComponent(row interface{ Scan(...any) error }) (*sw.Component, error) {
 	return &c, nil
 }
 
-func (r *reader) queryComponents(ctx context.Context, query string, args ...any) ([]sw.Component, error) {
+func (r *Reader) queryComponents(ctx context.Context, query string, args ...any) ([]sw.Component, error) {
 	rows, err := r.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list components: %w", err)
@@ -132,7 +132,7 @@ func (r *reader) queryComponents(ctx context.Context, query string, args ...any)
 }
 
 // Components lists workspace ws's components in page order.
-func (r *reader) Components(ctx context.Context, ws string, p Page) ([]sw.Component, bool, error) {
+func (r *Reader) Components(ctx context.Context, ws string, p Page) ([]sw.Component, bool, error) {
 	p = p.clamp()
 	out, err := r.queryComponents(ctx, `SELECT `+componentColumns+` FROM components WHERE workspace_id = $1
 		ORDER BY position, created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
@@ -144,7 +144,7 @@ func (r *reader) Components(ctx context.Context, ws string, p Page) ([]sw.Compon
 }
 
 // Component returns workspace ws's component by id or slug.
-func (r *reader) Component(ctx context.Context, ws, ref string) (*sw.Component, error) {
+func (r *Reader) Component(ctx context.Context, ws, ref string) (*sw.Component, error) {
 	col := "slug"
 	if sw.HasPrefix(ref, sw.PrefixComponent) {
 		col = "id"
@@ -160,7 +160,7 @@ func (r *reader) Component(ctx context.Context, ws, ref string) (*sw.Component, 
 // ResolveComponents looks up components by id or slug in workspace ws, in
 // the order given, without repeats. An unknown reference is a validation
 // error on field.
-func (r *reader) ResolveComponents(ctx context.Context, ws, field string, refs []string) ([]sw.Component, error) {
+func (r *Reader) ResolveComponents(ctx context.Context, ws, field string, refs []string) ([]sw.Component, error) {
 	out := make([]sw.Component, 0, len(refs))
 	seen := map[string]bool{}
 	for i, ref := range refs {
@@ -286,7 +286,7 @@ func (tx *Tx) recordStatus(ctx context.Context, ws, component string, status sw.
 }
 
 // StatusHistory returns component id's status changes in time order.
-func (r *reader) StatusHistory(ctx context.Context, ws, id string) ([]sw.StatusChange, error) {
+func (r *Reader) StatusHistory(ctx context.Context, ws, id string) ([]sw.StatusChange, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT id, component_id, status, incident_id, at FROM component_status_changes
 		WHERE workspace_id = $1 AND component_id = $2 ORDER BY at, id`, ws, id)
 	if err != nil {

@@ -40,7 +40,7 @@ func scanIncident(row interface{ Scan(...any) error }) (*sw.Incident, error) {
 
 // Incident returns workspace ws's incident id with its components and its
 // updates, newest update first.
-func (r *reader) Incident(ctx context.Context, ws, id string) (*sw.Incident, error) {
+func (r *Reader) Incident(ctx context.Context, ws, id string) (*sw.Incident, error) {
 	inc, err := scanIncident(r.db.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1 AND id = $2`, ws, id))
 	if err != nil {
 		return nil, notFound(err, "incident", id)
@@ -53,7 +53,7 @@ func (r *reader) Incident(ctx context.Context, ws, id string) (*sw.Incident, err
 }
 
 // Incidents lists workspace ws's incidents, newest first.
-func (r *reader) Incidents(ctx context.Context, ws string, f IncidentFilter, p Page) ([]sw.Incident, bool, error) {
+func (r *Reader) Incidents(ctx context.Context, ws string, f IncidentFilter, p Page) ([]sw.Incident, bool, error) {
 	p = p.clamp()
 	where := ""
 	switch {
@@ -86,7 +86,7 @@ func (r *reader) Incidents(ctx context.Context, ws string, f IncidentFilter, p P
 
 // loadIncidentDetails fills the components and updates of incidents with
 // two queries, whatever their number.
-func (r *reader) loadIncidentDetails(ctx context.Context, ws string, incs []sw.Incident) error {
+func (r *Reader) loadIncidentDetails(ctx context.Context, ws string, incs []sw.Incident) error {
 	if len(incs) == 0 {
 		return nil
 	}

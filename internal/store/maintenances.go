@@ -25,7 +25,7 @@ func scanMaintenance(row interface{ Scan(...any) error }) (*sw.Maintenance, erro
 	return &m, nil
 }
 
-func (r *reader) loadMaintenanceComponents(ctx context.Context, ws string, ms []sw.Maintenance) error {
+func (r *Reader) loadMaintenanceComponents(ctx context.Context, ws string, ms []sw.Maintenance) error {
 	if len(ms) == 0 {
 		return nil
 	}
@@ -53,7 +53,7 @@ func (r *reader) loadMaintenanceComponents(ctx context.Context, ws string, ms []
 }
 
 // Maintenances lists workspace ws's maintenance windows, latest start first.
-func (r *reader) Maintenances(ctx context.Context, ws string, p Page) ([]sw.Maintenance, bool, error) {
+func (r *Reader) Maintenances(ctx context.Context, ws string, p Page) ([]sw.Maintenance, bool, error) {
 	p = p.clamp()
 	rows, err := r.db.QueryContext(ctx, `SELECT `+maintenanceColumns+` FROM maintenances WHERE workspace_id = $1
 		ORDER BY starts_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
@@ -78,7 +78,7 @@ func (r *reader) Maintenances(ctx context.Context, ws string, p Page) ([]sw.Main
 }
 
 // Maintenance returns workspace ws's maintenance window id.
-func (r *reader) Maintenance(ctx context.Context, ws, id string) (*sw.Maintenance, error) {
+func (r *Reader) Maintenance(ctx context.Context, ws, id string) (*sw.Maintenance, error) {
 	m, err := scanMaintenance(r.db.QueryRowContext(ctx, `SELECT `+maintenanceColumns+` FROM maintenances WHERE workspace_id = $1 AND id = $2`, ws, id))
 	if err != nil {
 		return nil, notFound(err, "maintenance", id)

@@ -30,7 +30,7 @@ func scanNode(row interface{ Scan(...any) error }) (*sw.Node, error) {
 }
 
 // loadNodeComponents fills the component slugs of nodes.
-func (r *reader) loadNodeComponents(ctx context.Context, ws string, nodes []sw.Node) error {
+func (r *Reader) loadNodeComponents(ctx context.Context, ws string, nodes []sw.Node) error {
 	if len(nodes) == 0 {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (r *reader) loadNodeComponents(ctx context.Context, ws string, nodes []sw.N
 }
 
 // Nodes lists workspace ws's nodes, oldest first.
-func (r *reader) Nodes(ctx context.Context, ws string, p Page) ([]sw.Node, bool, error) {
+func (r *Reader) Nodes(ctx context.Context, ws string, p Page) ([]sw.Node, bool, error) {
 	p = p.clamp()
 	rows, err := r.db.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1
 		ORDER BY created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
@@ -83,7 +83,7 @@ func (r *reader) Nodes(ctx context.Context, ws string, p Page) ([]sw.Node, bool,
 }
 
 // Node returns workspace ws's node id.
-func (r *reader) Node(ctx context.Context, ws, id string) (*sw.Node, error) {
+func (r *Reader) Node(ctx context.Context, ws, id string) (*sw.Node, error) {
 	n, err := scanNode(r.db.QueryRowContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1 AND id = $2`, ws, id))
 	if err != nil {
 		return nil, notFound(err, "node", id)
@@ -97,7 +97,7 @@ func (r *reader) Node(ctx context.Context, ws, id string) (*sw.Node, error) {
 
 // NodeByToken finds the node whose token is token, in any workspace: the
 // token alone says which workspace the agent reports to.
-func (r *reader) NodeByToken(ctx context.Context, token string) (*sw.Node, error) {
+func (r *Reader) NodeByToken(ctx context.Context, token string) (*sw.Node, error) {
 	n, err := scanNode(r.db.QueryRowContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE token_hash = $1`, secret.Hash(token)))
 	if err != nil {
 		return nil, notFound(err, "node token", secret.Prefix(token))

@@ -45,15 +45,16 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// reader holds the read queries, shared by Store and Tx.
-type reader struct {
+// Reader holds the read queries, shared by Store, Tx and View.
+type Reader struct {
 	db dbtx
 }
 
 // Store is the database. It is safe for concurrent use.
 type Store struct {
-	reader
+	Reader
 	sqlDB    *sql.DB
+	readDB   *sql.DB
 	dialect  Dialect
 	now      func() time.Time
 	onCommit func(Revision)
@@ -84,10 +85,22 @@ func OpenSQLite(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	// SQLite allows one writer; immediate transactions queue on the busy
-	// timeout. Readers use WAL snapshots, so a few connections help reads.
-	db.SetMaxOpenConns(8)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	return newStore(db, SQLite, opts)
+	// timeout, so one connection writes and the others would only wait.
+	db.SetMaxOpenConns(1)
+	// Readers get their own pool of deferred (snapshot) transactions that
+	// never take the write lock, and run beside the writer in WAL mode.
+	readDSN := "file:" + path +
+		"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=query_only(1)&_txlock=deferred"
+	rdb, err := sql.Open("sqlite", readDSN)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(8)
+	for _, d := range []*sql.DB{db, rdb} {
+		d.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	return newStore(db, rdb, SQLite, opts)
 }
 
 // OpenPostgres connects to the PostgreSQL server named by dsn.
@@ -99,18 +112,18 @@ func OpenPostgres(dsn string, opts ...Option) (*Store, error) {
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return newStore(db, Postgres, opts)
+	return newStore(db, db, Postgres, opts)
 }
 
-func newStore(db *sql.DB, d Dialect, opts []Option) (*Store, error) {
-	s := &Store{reader: reader{db: db}, sqlDB: db, dialect: d, now: time.Now}
+func newStore(db, readDB *sql.DB, d Dialect, opts []Option) (*Store, error) {
+	s := &Store{Reader: Reader{db: readDB}, sqlDB: db, readDB: readDB, dialect: d, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("connect to %s: %w", d, err)
 	}
 	return s, nil
@@ -125,15 +138,36 @@ func (s *Store) OnCommit(f func(Revision)) { s.onCommit = f }
 func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.sqlDB.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return s.readDB.PingContext(ctx) }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.sqlDB.Close() }
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	if s.readDB != s.sqlDB {
+		s.readDB.Close()
+	}
+	return s.sqlDB.Close()
+}
+
+// View runs fn on one consistent snapshot of the database, without taking
+// any write lock.
+func (s *Store) View(ctx context.Context, fn func(r *Reader) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.readDB.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	// A read-only transaction has nothing to commit; rollback ends it.
+	defer func() { _ = tx.Rollback() }()
+	return fn(&Reader{db: tx})
+}
 
 // Tx is one database transaction: reads see its writes, and writes become
 // visible to others all at once on commit.
 type Tx struct {
-	reader
+	Reader
 	now     time.Time
 	revised []string
 }
@@ -156,7 +190,7 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{reader: reader{db: sqlTx}, now: s.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{Reader: Reader{db: sqlTx}, now: s.now().UTC().Truncate(time.Microsecond)}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback() // the error from fn is what matters
 		return err

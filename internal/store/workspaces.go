@@ -32,7 +32,7 @@ func scanWorkspace(row interface{ Scan(...any) error }) (*sw.Workspace, error) {
 }
 
 // Workspace returns the workspace with id.
-func (r *reader) Workspace(ctx context.Context, id string) (*sw.Workspace, error) {
+func (r *Reader) Workspace(ctx context.Context, id string) (*sw.Workspace, error) {
 	w, err := scanWorkspace(r.db.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = $1`, id))
 	if err != nil {
 		return nil, notFound(err, "workspace", id)
@@ -41,7 +41,7 @@ func (r *reader) Workspace(ctx context.Context, id string) (*sw.Workspace, error
 }
 
 // WorkspaceBySlug returns the workspace with slug.
-func (r *reader) WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspace, error) {
+func (r *Reader) WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspace, error) {
 	w, err := scanWorkspace(r.db.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE slug = $1`, slug))
 	if err != nil {
 		return nil, notFound(err, "workspace", slug)
@@ -51,7 +51,7 @@ func (r *reader) WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspac
 
 // Workspaces lists all workspaces, oldest first. It is for operators of
 // the whole installation, never for a workspace's API.
-func (r *reader) Workspaces(ctx context.Context) ([]sw.Workspace, error) {
+func (r *Reader) Workspaces(ctx context.Context) ([]sw.Workspace, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)

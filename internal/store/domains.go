@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+// Domain is a hostname that serves a workspace's public page.
+type Domain struct {
+	ID          string
+	WorkspaceID string
+	Hostname    string
+	Verified    bool
+}
+
+// CreateDomain attaches hostname to workspace ws, unverified.
+func (tx *Tx) CreateDomain(ctx context.Context, ws, hostname string) (*Domain, error) {
+	d := &Domain{ID: sw.NewID("dom_"), WorkspaceID: ws, Hostname: strings.ToLower(strings.TrimSuffix(hostname, "."))}
+	_, err := tx.db.ExecContext(ctx, `INSERT INTO domains (id, workspace_id, hostname, created_at) VALUES ($1, $2, $3, $4)`,
+		d.ID, ws, d.Hostname, ts(tx.now))
+	if isUniqueViolation(err) {
+		return nil, fmt.Errorf("domain %s is already in use: %w", d.Hostname, ErrConflict)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create domain: %w", err)
+	}
+	return d, nil
+}
+
+// MarkDomainVerified records that workspace ws proved it controls domain id.
+func (tx *Tx) MarkDomainVerified(ctx context.Context, ws, id string) error {
+	res, err := tx.db.ExecContext(ctx, `UPDATE domains SET verified_at = $3 WHERE workspace_id = $1 AND id = $2`, ws, id, ts(tx.now))
+	if err := affectedOne(res, err, "domain", id); err != nil {
+		return err
+	}
+	tx.pageChanged(ws)
+	return nil
+}
+
+// DeleteDomain detaches a domain; it stops serving at once.
+func (tx *Tx) DeleteDomain(ctx context.Context, ws, id string) error {
+	res, err := tx.db.ExecContext(ctx, `DELETE FROM domains WHERE workspace_id = $1 AND id = $2`, ws, id)
+	return affectedOne(res, err, "domain", id)
+}
+
+// WorkspaceIDByDomain returns the workspace a verified hostname serves.
+func (r *Reader) WorkspaceIDByDomain(ctx context.Context, hostname string) (string, error) {
+	var ws string
+	err := r.db.QueryRowContext(ctx, `SELECT workspace_id FROM domains WHERE hostname = $1 AND verified_at IS NOT NULL`,
+		strings.ToLower(hostname)).Scan(&ws)
+	if err != nil {
+		return "", notFound(err, "domain", hostname)
+	}
+	return ws, nil
+}
+
+// Revisions returns every workspace's page revision, for the cheap poll
+// that keeps replicas' page caches fresh when a notification was missed.
+func (r *Reader) Revisions(ctx context.Context) (map[string]int64, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT id, revision FROM workspaces`)
+	if err != nil {
+		return nil, fmt.Errorf("read revisions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var rev int64
+		if err := rows.Scan(&id, &rev); err != nil {
+			return nil, err
+		}
+		out[id] = rev
+	}
+	return out, rows.Err()
+}
