@@ -1,0 +1,318 @@
+package page
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"sort"
+	"strings"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+//go:embed templates/page.html
+var templateFS embed.FS
+
+// templates holds one template set per kind of page; each defines "body"
+// as its own content inside the shared "page" layout.
+var templates = func() map[string]*template.Template {
+	base := template.Must(template.ParseFS(templateFS, "templates/page.html"))
+	out := map[string]*template.Template{}
+	for _, kind := range []string{"index", "incident", "maintenance", "history"} {
+		t := template.Must(base.Clone())
+		template.Must(t.Parse(`{{define "body"}}{{template "` + kind + `" .}}{{end}}`))
+		out[kind] = t
+	}
+	return out
+}()
+
+type timeView struct{ ISO, Local, UTC string }
+
+type updateView struct {
+	Label, Message string
+	At             timeView
+}
+
+type incidentView struct {
+	Title, Link, Impact, ImpactLabel, StatusLabel, Components string
+	DuringMaintenance                                         bool
+	Started                                                   timeView
+	Updates                                                   []updateView
+}
+
+type maintenanceView struct {
+	Title, Link, Message, StateLabel, Components string
+	Starts, Ends                                 timeView
+}
+
+type dayView struct {
+	X            int
+	Class, Title string
+}
+
+type uptimeView struct {
+	Width   int
+	Percent string
+	Days    []dayView
+}
+
+type componentView struct {
+	Name, Description, Status, Label string
+	Uptime                           *uptimeView
+}
+
+type itemView struct {
+	Group, Status, Label string
+	Component            *componentView
+	Children             []*componentView
+}
+
+type monthView struct {
+	start        time.Time
+	Name         string
+	Incidents    []incidentView
+	Maintenances []maintenanceView
+}
+
+type view struct {
+	Title, Name, Prefix, Brand string
+	Revision                   int64
+	Branding                   sw.Branding
+	Badge                      bool
+	Overall                    sw.Overall
+
+	Items                      []itemView
+	Active, Recent             []incidentView
+	MaintActive, MaintUpcoming []maintenanceView
+
+	Incident    *incidentView
+	Maintenance *maintenanceView
+	Months      []monthView
+}
+
+// renderer builds view values from one snapshot.
+type renderer struct {
+	snap  *sw.Snapshot
+	site  Site
+	loc   *time.Location
+	names map[string]string // component slug -> name
+}
+
+func (r *renderer) time(t time.Time) timeView {
+	return timeView{ISO: t.UTC().Format(time.RFC3339), Local: t.In(r.loc).Format("Jan 2, 2006 15:04 MST"),
+		UTC: t.UTC().Format("2006-01-02 15:04 UTC")}
+}
+
+func (r *renderer) incident(inc *sw.Incident) incidentView {
+	names := make([]string, len(inc.Components))
+	for i, c := range inc.Components {
+		names[i] = c.Name
+	}
+	v := incidentView{Title: inc.Title, Link: r.site.Prefix + "/incidents/" + inc.ID, Impact: string(inc.Impact),
+		ImpactLabel: impactLabel(inc.Impact), StatusLabel: statusLabel(string(inc.Status)), Components: strings.Join(names, ", "),
+		DuringMaintenance: r.duringMaintenance(inc), Started: r.time(inc.CreatedAt)}
+	for _, u := range inc.Updates {
+		v.Updates = append(v.Updates, updateView{Label: statusLabel(string(u.Status)), Message: u.Message, At: r.time(u.CreatedAt)})
+	}
+	return v
+}
+
+// duringMaintenance reports whether an incident began inside a maintenance
+// window on one of its components.
+func (r *renderer) duringMaintenance(inc *sw.Incident) bool {
+	for _, m := range r.snap.Maintenances {
+		if m.StartedAt == nil || inc.CreatedAt.Before(*m.StartedAt) || (m.CompletedAt != nil && inc.CreatedAt.After(*m.CompletedAt)) {
+			continue
+		}
+		for _, c := range inc.Components {
+			for _, slug := range m.Components {
+				if c.Slug == slug {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func impactLabel(i sw.Impact) string {
+	switch i {
+	case sw.ImpactCritical:
+		return "Critical impact"
+	case sw.ImpactMajor:
+		return "Major impact"
+	case sw.ImpactMinor:
+		return "Minor impact"
+	}
+	return "No impact"
+}
+
+func (r *renderer) maintenance(m *sw.Maintenance) maintenanceView {
+	names := make([]string, 0, len(m.Components))
+	for _, slug := range m.Components {
+		names = append(names, r.names[slug])
+	}
+	return maintenanceView{Title: m.Title, Link: r.site.Prefix + "/maintenance/" + m.ID, Message: m.Message,
+		StateLabel: statusLabel(string(m.State)), Components: strings.Join(names, ", "), Starts: r.time(m.StartsAt), Ends: r.time(m.EndsAt)}
+}
+
+var dayClass = map[sw.ComponentStatus]string{sw.Operational: "op", sw.DegradedPerformance: "deg", sw.PartialOutage: "part",
+	sw.MajorOutage: "maj", sw.UnderMaintenance: "mnt"}
+
+func (r *renderer) component(c *sw.Component) *componentView {
+	u := ComputeUptime(c, r.snap.History[c.ID], r.snap.Incidents, r.snap.Now, r.loc)
+	uv := &uptimeView{Width: UptimeDays*4 - 1, Percent: formatPercent(u.Percent)}
+	for i, d := range u.Days {
+		dv := dayView{X: i * 4, Class: "none"}
+		date := d.Date.Format("Jan 2, 2006")
+		if d.Known {
+			dv.Class = dayClass[d.Worst]
+			dv.Title = date + ": " + formatPercent(100*d.Uptime) + " uptime"
+			if d.Worst != sw.Operational {
+				dv.Title += ", " + strings.ToLower(statusLabel(string(d.Worst)))
+			}
+		} else {
+			dv.Title = date + ": no data"
+		}
+		for _, inc := range d.Incidents {
+			dv.Title += "\n• " + inc.Title
+		}
+		uv.Days = append(uv.Days, dv)
+	}
+	return &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: statusLabel(string(c.Status)), Uptime: uv}
+}
+
+func formatPercent(p float64) string {
+	s := fmt.Sprintf("%.2f%%", p)
+	if p < 100 && s == "100.00%" {
+		s = "99.99%" // never round a real outage up to perfection
+	}
+	return s
+}
+
+func (r *renderer) base(title string) *view {
+	w := &r.snap.Workspace
+	brand := w.Branding.BrandColor
+	if brand == "" {
+		brand = "#0969da"
+	}
+	name := pageName(w)
+	if title == "" {
+		title = name + " status"
+	} else {
+		title += " · " + name + " status"
+	}
+	return &view{Title: title, Name: name, Prefix: r.site.Prefix, Brand: brand, Revision: w.Revision, Branding: w.Branding,
+		Badge: r.site.Badge && !w.Branding.HideBadge, Overall: Overall(r.snap)}
+}
+
+func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
+	r := &renderer{snap: snap, site: site, loc: location(&snap.Workspace), names: map[string]string{}}
+	for _, c := range snap.Components {
+		r.names[c.Slug] = c.Name
+	}
+	var kind string
+	var v *view
+	switch {
+	case path == "/" || path == "":
+		kind, v = "index", r.index()
+	case path == "/history":
+		kind, v = "history", r.history()
+	case strings.HasPrefix(path, "/incidents/"):
+		id := strings.TrimPrefix(path, "/incidents/")
+		for i := range snap.Incidents {
+			if snap.Incidents[i].ID == id {
+				iv := r.incident(&snap.Incidents[i])
+				kind, v = "incident", r.base(snap.Incidents[i].Title)
+				v.Incident = &iv
+			}
+		}
+	case strings.HasPrefix(path, "/maintenance/"):
+		id := strings.TrimPrefix(path, "/maintenance/")
+		for i := range snap.Maintenances {
+			if snap.Maintenances[i].ID == id {
+				mv := r.maintenance(&snap.Maintenances[i])
+				kind, v = "maintenance", r.base(snap.Maintenances[i].Title)
+				v.Maintenance = &mv
+			}
+		}
+	}
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	var b bytes.Buffer
+	if err := templates[kind].ExecuteTemplate(&b, "page", v); err != nil {
+		return nil, fmt.Errorf("render %s: %w", path, err)
+	}
+	return b.Bytes(), nil
+}
+
+// recentlyResolved is how long a resolved incident stays on the front page.
+const recentlyResolved = 24 * time.Hour
+
+func (r *renderer) index() *view {
+	v := r.base("")
+	for _, it := range layout(r.snap) {
+		if it.group == nil {
+			v.Items = append(v.Items, itemView{Component: r.component(it.component)})
+			continue
+		}
+		iv := itemView{Group: it.group.Name, Status: string(it.status), Label: statusLabel(string(it.status))}
+		for _, c := range it.children {
+			iv.Children = append(iv.Children, r.component(c))
+		}
+		v.Items = append(v.Items, iv)
+	}
+	for i := range r.snap.Incidents {
+		inc := &r.snap.Incidents[i]
+		switch {
+		case inc.Status != sw.Resolved:
+			v.Active = append(v.Active, r.incident(inc))
+		case inc.ResolvedAt != nil && r.snap.Now.Sub(*inc.ResolvedAt) < recentlyResolved:
+			v.Recent = append(v.Recent, r.incident(inc))
+		}
+	}
+	for i := range r.snap.Maintenances {
+		m := &r.snap.Maintenances[i]
+		switch m.State {
+		case sw.MaintenanceInProgress:
+			v.MaintActive = append(v.MaintActive, r.maintenance(m))
+		case sw.MaintenanceScheduled:
+			v.MaintUpcoming = append(v.MaintUpcoming, r.maintenance(m))
+		}
+	}
+	return v
+}
+
+func (r *renderer) history() *view {
+	v := r.base("Incident history")
+	idx := map[string]int{}
+	month := func(t time.Time) *monthView {
+		name := t.In(r.loc).Format("January 2006")
+		i, ok := idx[name]
+		if !ok {
+			i = len(v.Months)
+			idx[name] = i
+			local := t.In(r.loc)
+			v.Months = append(v.Months, monthView{Name: name, start: time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, r.loc)})
+		}
+		return &v.Months[i]
+	}
+	// Incidents come newest first, so months do too.
+	for i := range r.snap.Incidents {
+		inc := &r.snap.Incidents[i]
+		m := month(inc.CreatedAt)
+		m.Incidents = append(m.Incidents, r.incident(inc))
+	}
+	for i := len(r.snap.Maintenances) - 1; i >= 0; i-- {
+		mt := &r.snap.Maintenances[i]
+		if mt.State == sw.MaintenanceCompleted {
+			m := month(mt.StartsAt)
+			m.Maintenances = append(m.Maintenances, r.maintenance(mt))
+		}
+	}
+	sort.SliceStable(v.Months, func(i, j int) bool { return v.Months[i].start.After(v.Months[j].start) })
+	return v
+}

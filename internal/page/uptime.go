@@ -1,0 +1,126 @@
+package page
+
+import (
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+// UptimeDays is how many days the uptime bar shows.
+const UptimeDays = 90
+
+// Downtime weights per status: a major outage counts fully as downtime and
+// a partial outage as 30 % of it, as Statuspage counts; degraded
+// performance and maintenance do not count.
+var downtimeWeight = map[sw.ComponentStatus]float64{sw.MajorOutage: 1, sw.PartialOutage: 0.3}
+
+// Day is one day of a component's uptime bar.
+type Day struct {
+	Date time.Time // midnight in the page's time zone
+	// Known is false for days before the component existed.
+	Known bool
+	// Worst is the worst status the component had that day.
+	Worst sw.ComponentStatus
+	// Uptime is the fraction of the known part of the day that was up.
+	Uptime float64
+	// Incidents are those that touched the component that day.
+	Incidents []*sw.Incident
+}
+
+// Uptime is a component's 90-day record.
+type Uptime struct {
+	Days    []Day
+	Percent float64 // over the known time of the window
+}
+
+// ComputeUptime derives a component's daily uptime over the UptimeDays days
+// ending with now's day in loc, from its status history (time ordered; the
+// first change may precede the window) and the incidents of the snapshot.
+func ComputeUptime(c *sw.Component, history []sw.StatusChange, incidents []sw.Incident, now time.Time, loc *time.Location) Uptime {
+	local := now.In(loc)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
+	first := today.AddDate(0, 0, -(UptimeDays - 1))
+	u := Uptime{Days: make([]Day, UptimeDays)}
+	var knownTotal, downTotal float64
+	for i := range u.Days {
+		start := first.AddDate(0, 0, i)
+		end := start.AddDate(0, 0, 1)
+		if end.After(now) {
+			end = now
+		}
+		d := Day{Date: start, Worst: sw.Operational}
+		from := start
+		if c.CreatedAt.After(from) {
+			from = c.CreatedAt
+		}
+		if from.Before(end) {
+			d.Known = true
+			known, down, worst := segment(history, from, end)
+			d.Worst = worst
+			d.Uptime = 1
+			if known > 0 {
+				d.Uptime = 1 - down/known
+			}
+			knownTotal += known
+			downTotal += down
+		}
+		for j := range incidents {
+			if touches(&incidents[j], c.ID, start, start.AddDate(0, 0, 1), now) {
+				d.Incidents = append(d.Incidents, &incidents[j])
+			}
+		}
+		u.Days[i] = d
+	}
+	u.Percent = 100
+	if knownTotal > 0 {
+		u.Percent = 100 * (1 - downTotal/knownTotal)
+	}
+	return u
+}
+
+// segment walks the history over [from, end) and returns the seconds
+// covered, the weighted seconds down, and the worst status seen.
+func segment(history []sw.StatusChange, from, end time.Time) (known, down float64, worst sw.ComponentStatus) {
+	worst = sw.Operational
+	status := sw.Operational
+	i := 0
+	for ; i < len(history) && !history[i].At.After(from); i++ {
+		status = history[i].Status
+	}
+	at := from
+	for {
+		next := end
+		if i < len(history) && history[i].At.Before(end) {
+			next = history[i].At
+		}
+		if next.After(at) {
+			secs := next.Sub(at).Seconds()
+			known += secs
+			down += secs * downtimeWeight[status]
+			worst = sw.Worse(worst, status)
+		}
+		if !next.Before(end) {
+			return known, down, worst
+		}
+		status, at = history[i].Status, next
+		i++
+	}
+}
+
+// touches reports whether incident inc affected component id during
+// [start, end).
+func touches(inc *sw.Incident, id string, start, end, now time.Time) bool {
+	until := now
+	if inc.ResolvedAt != nil {
+		until = *inc.ResolvedAt
+	}
+	if !inc.CreatedAt.Before(end) || until.Before(start) {
+		return false
+	}
+	for _, c := range inc.Components {
+		if c.ComponentID == id {
+			return true
+		}
+	}
+	return false
+}
