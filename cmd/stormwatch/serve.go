@@ -8,12 +8,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/stormwatch/stormwatch/internal/api"
 	"github.com/stormwatch/stormwatch/internal/config"
+	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/web"
 )
 
@@ -50,9 +53,25 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	}
 	defer st.Close()
 
+	hub := live.NewHub()
+	st.OnCommit(func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) })
+	// The poll is the fallback for revisions committed elsewhere; it stops
+	// before the store closes.
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	workers.Go(func() { hub.Poll(pollCtx, time.Second, st.Revisions, log) })
+	defer workers.Wait()
+	defer stopPoll()
+
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log), Registry: reg})
+	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log), Registry: reg, Hub: hub,
+		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams})
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
@@ -65,6 +84,8 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// Event streams never go idle; end them so Shutdown can finish.
+	server.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "database", string(st.Dialect()))

@@ -16,10 +16,26 @@ import (
 
 type ctxKey struct{}
 
+// requestInfo travels with a request through the middleware.
+type requestInfo struct {
+	id string
+	// quiet requests (public page hits, the bulk of all traffic) are
+	// logged at debug level; metrics still count them.
+	quiet bool
+}
+
 // RequestID returns the id of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	if info, ok := ctx.Value(ctxKey{}).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
+}
+
+func markQuiet(r *http.Request) {
+	if info, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok {
+		info.quiet = true
+	}
 }
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -35,7 +51,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, &requestInfo{id: id})))
 	})
 }
 
@@ -101,7 +117,11 @@ func withAccess(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 		}
 		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
 		m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http",
+		level := slog.LevelInfo
+		if info, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok && info.quiet && sw.status < 500 {
+			level = slog.LevelDebug
+		}
+		log.LogAttrs(r.Context(), level, "http",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
 			slog.Int("bytes", sw.bytes), slog.Duration("duration", elapsed), slog.String("request_id", RequestID(r.Context())))
 	})

@@ -1,17 +1,20 @@
-// Package web assembles stormwatch's HTTP surface: it mounts the JSON API
-// (and, as they arrive, the public pages and the dashboard), serves the
-// operational endpoints /healthz, /readyz and /metrics, and wraps every
-// request in a request id, an access log line, metrics and panic recovery.
+// Package web assembles stormwatch's HTTP surface: the workspaces' public
+// status pages (routed by path, subdomain or custom domain, served from a
+// per-revision cache), the JSON API, and the operational endpoints
+// /healthz, /readyz and /metrics; every request gets a request id, an
+// access log line, metrics and panic recovery.
 package web
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -24,13 +27,35 @@ type Readiness interface {
 // Deps are what the HTTP surface is built from.
 type Deps struct {
 	Log      *slog.Logger
-	Store    Readiness
+	Store    PageStore
 	API      http.Handler
 	Registry *prometheus.Registry
+	Hub      *live.Hub
+	// BaseURL is the externally visible URL of the main host.
+	BaseURL string
+	// PagesDomain serves {slug}.<PagesDomain> as a workspace's page.
+	PagesDomain string
+	// Streams ends long-lived responses (event streams) at shutdown.
+	Streams context.Context
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // New returns the root handler.
-func New(d Deps) http.Handler {
+func New(d Deps) (http.Handler, error) {
+	base, err := url.Parse(d.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Streams == nil {
+		d.Streams = context.Background()
+	}
+	pub := &public{log: d.Log, store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
+		pagesDomain: d.PagesDomain, streams: d.Streams}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -39,8 +64,29 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("GET /readyz", readyz(d.Store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	mux.Handle("/api/v1/", d.API)
+	mux.HandleFunc("/s/{slug}", pub.servePrefixed)
+	mux.HandleFunc("/s/{slug}/", pub.servePrefixed)
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("stormwatch: each workspace's status page is at /s/{slug}/\n"))
+	})
+
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, site, own, err := pub.route(r)
+		switch {
+		case err != nil:
+			pub.fail(w, r, err)
+		case own:
+			pub.serve(w, r, ws, site, r.URL.Path)
+		default:
+			mux.ServeHTTP(w, r)
+		}
+	})
 	m := newMetrics(d.Registry)
-	return withRequestID(withAccess(d.Log, m, withRecover(d.Log, mux)))
+	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "stormwatch_event_streams", Help: "Open Server-Sent Event streams of public pages.",
+	}, func() float64 { return float64(d.Hub.Subscribers()) }))
+	return withRequestID(withAccess(d.Log, m, withRecover(d.Log, root))), nil
 }
 
 func readyz(st Readiness) http.HandlerFunc {

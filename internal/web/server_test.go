@@ -11,27 +11,33 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
 // behind is a database whose schema is older than the binary's.
-type behind struct{ Readiness }
+type behind struct{ PageStore }
 
 func (behind) SchemaVersion(context.Context) (int, error) { return 0, nil }
 
-type down struct{ Readiness }
+type down struct{ PageStore }
 
 func (down) Ping(context.Context) error { return errors.New("connection refused") }
 
-func newHandler(t *testing.T, r Readiness) http.Handler {
+func newHandler(t *testing.T, r PageStore) http.Handler {
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/v1/panic" {
 			panic("boom")
 		}
 		w.WriteHeader(http.StatusTeapot)
 	})
-	return New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: r, API: api, Registry: prometheus.NewRegistry()})
+	h, err := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: r, API: api, Registry: prometheus.NewRegistry(),
+		Hub: live.NewHub(), BaseURL: "http://127.0.0.1:8080", PagesDomain: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func get(h http.Handler, path string, header ...string) *httptest.ResponseRecorder {
@@ -48,7 +54,7 @@ func TestReadyz(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
 	tests := []struct {
 		name     string
-		db       Readiness
+		db       PageStore
 		want     int
 		wantBody string
 	}{

@@ -1,0 +1,181 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/page"
+	"golang.org/x/sync/singleflight"
+)
+
+// PageStore is what the public pages read.
+type PageStore interface {
+	Readiness
+	Workspace(ctx context.Context, id string) (*sw.Workspace, error)
+	WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspace, error)
+	WorkspaceIDByDomain(ctx context.Context, hostname string) (string, error)
+	Snapshot(ctx context.Context, ws string, since, now time.Time) (*sw.Snapshot, error)
+}
+
+// historyWindow is how far back a page looks: the 90 days of the uptime
+// bars plus a day of slack for time zones.
+const historyWindow = 91 * 24 * time.Hour
+
+// maxAge is how long a page rendered at a revision is served before it is
+// rendered again anyway, so that time-dependent parts (today's uptime, the
+// recently-resolved list) move on without a change.
+const maxAge = time.Minute
+
+// file is one rendered resource, with its precompressed forms.
+type file struct {
+	contentType string
+	body        []byte
+	gzip        []byte
+	brotli      []byte
+	etag        string
+}
+
+// rendering is everything served for one workspace at one page root and
+// one revision.
+type rendering struct {
+	rev   int64
+	built time.Time
+	snap  *sw.Snapshot
+	site  page.Site
+	mu    sync.Mutex
+	files map[string]*file
+}
+
+type cacheKey struct{ ws, root string }
+
+// pageCache renders each page at most once per revision (and per maxAge)
+// and keeps the bytes in memory.
+type pageCache struct {
+	store PageStore
+	hub   *live.Hub
+	now   func() time.Time
+
+	mu      sync.RWMutex
+	entries map[cacheKey]*rendering
+	flight  singleflight.Group
+}
+
+func newPageCache(st PageStore, hub *live.Hub, now func() time.Time) *pageCache {
+	return &pageCache{store: st, hub: hub, now: now, entries: map[cacheKey]*rendering{}}
+}
+
+// revision returns ws's current revision, asking the database the first
+// time and the hub (kept fresh by commits and polls) afterwards.
+func (c *pageCache) revision(ctx context.Context, ws string) (int64, error) {
+	if rev, ok := c.hub.Revision(ws); ok {
+		return rev, nil
+	}
+	w, err := c.store.Workspace(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	c.hub.Publish(ws, w.Revision)
+	rev, _ := c.hub.Revision(ws)
+	return rev, nil
+}
+
+// rendering returns the current rendering of ws at site, building it when
+// the revision moved or it grew old. Concurrent callers share one build.
+func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site) (*rendering, error) {
+	rev, err := c.revision(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	key := cacheKey{ws, site.RootURL}
+	c.mu.RLock()
+	r := c.entries[key]
+	c.mu.RUnlock()
+	now := c.now()
+	if r != nil && r.rev >= rev && now.Sub(r.built) < maxAge {
+		return r, nil
+	}
+	v, err, _ := c.flight.Do(fmt.Sprintf("%s|%s|%d", ws, site.RootURL, rev), func() (any, error) {
+		built := c.now()
+		// The build is shared: one caller leaving must not fail the others.
+		snap, err := c.store.Snapshot(context.WithoutCancel(ctx), ws, built.Add(-historyWindow), built)
+		if err != nil {
+			return nil, err
+		}
+		nr := &rendering{rev: snap.Workspace.Revision, built: built, snap: snap, site: site, files: map[string]*file{}}
+		c.mu.Lock()
+		if old := c.entries[key]; old == nil || old.rev <= nr.rev {
+			c.entries[key] = nr
+		}
+		c.mu.Unlock()
+		return nr, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*rendering), nil
+}
+
+// file returns the rendered resource at path, rendering and compressing it
+// on first use.
+func (r *rendering) file(path string) (*file, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f, ok := r.files[path]; ok {
+		if f == nil {
+			return nil, page.ErrNotFound
+		}
+		return f, nil
+	}
+	res, err := page.Render(r.snap, r.site, path)
+	if errors.Is(err, page.ErrNotFound) {
+		// Remember misses of the fixed paths only; arbitrary ids would
+		// let anyone grow the cache.
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	f, err := newFile(res)
+	if err != nil {
+		return nil, err
+	}
+	r.files[path] = f
+	return f, nil
+}
+
+func newFile(res *page.Resource) (*file, error) {
+	sum := sha256.Sum256(res.Body)
+	f := &file{contentType: res.ContentType, body: res.Body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`}
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(res.Body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	f.gzip = gz.Bytes()
+	var br bytes.Buffer
+	bw := brotli.NewWriterLevel(&br, 9)
+	if _, err := bw.Write(res.Body); err != nil {
+		return nil, err
+	}
+	if err := bw.Close(); err != nil {
+		return nil, err
+	}
+	f.brotli = br.Bytes()
+	return f, nil
+}

@@ -1,0 +1,271 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/page"
+	"github.com/stormwatch/stormwatch/internal/store"
+)
+
+// public serves workspaces' status pages at /s/{slug}/ on the main host,
+// at the root of {slug}.<pages domain>, and at the root of verified custom
+// domains.
+type public struct {
+	log         *slog.Logger
+	store       PageStore
+	hub         *live.Hub
+	cache       *pageCache
+	base        *url.URL
+	pagesDomain string
+	streams     context.Context // ends when the server shuts down
+
+	slugs   sync.Map // slug -> workspace id
+	domains sync.Map // hostname -> domainEntry
+}
+
+type domainEntry struct {
+	ws      string
+	checked time.Time
+}
+
+// domainTTL is how long a custom domain lookup is trusted.
+const domainTTL = 10 * time.Second
+
+// hostname returns host without its port, lower-cased.
+func hostname(hostport string) string {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		h = hostport
+	}
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+// route decides whether a request is for a workspace's page at the root of
+// its own host. It returns the workspace id and the site, or ok false for
+// the main host.
+func (p *public) route(r *http.Request) (ws string, site page.Site, ok bool, err error) {
+	host := hostname(r.Host)
+	if slug, found := strings.CutSuffix(host, "."+p.pagesDomain); found && !strings.Contains(slug, ".") {
+		ws, err := p.workspaceBySlug(r.Context(), slug)
+		if err != nil {
+			return "", page.Site{}, true, err
+		}
+		return ws, p.siteAt(host, ""), true, nil
+	}
+	if host == hostname(p.base.Host) || host == "" {
+		return "", page.Site{}, false, nil
+	}
+	ws, err = p.workspaceByDomain(r.Context(), host)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", page.Site{}, false, nil
+	}
+	if err != nil {
+		return "", page.Site{}, true, err
+	}
+	return ws, p.siteAt(host, ""), true, nil
+}
+
+// siteAt builds the page root at host and prefix. Scheme and port come from
+// the configured base URL, never from the request, so that no request can
+// make the cache hold variants it invents.
+func (p *public) siteAt(host, prefix string) page.Site {
+	root := p.base.Scheme + "://" + host
+	if port := p.base.Port(); port != "" {
+		root += ":" + port
+	}
+	return page.Site{Prefix: prefix, RootURL: root + prefix, Badge: true}
+}
+
+func (p *public) workspaceBySlug(ctx context.Context, slug string) (string, error) {
+	if id, ok := p.slugs.Load(slug); ok {
+		return id.(string), nil
+	}
+	if sw.CheckSlug("slug", slug) != nil {
+		return "", fmt.Errorf("workspace %q: %w", slug, store.ErrNotFound)
+	}
+	w, err := p.store.WorkspaceBySlug(ctx, slug)
+	if err != nil {
+		return "", err
+	}
+	p.slugs.Store(slug, w.ID) // slugs never change owner
+	return w.ID, nil
+}
+
+func (p *public) workspaceByDomain(ctx context.Context, host string) (string, error) {
+	if v, ok := p.domains.Load(host); ok {
+		e := v.(domainEntry)
+		if time.Since(e.checked) < domainTTL {
+			if e.ws == "" {
+				return "", store.ErrNotFound
+			}
+			return e.ws, nil
+		}
+	}
+	ws, err := p.store.WorkspaceIDByDomain(ctx, host)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	p.domains.Store(host, domainEntry{ws: ws, checked: time.Now()})
+	if ws == "" {
+		return "", store.ErrNotFound
+	}
+	return ws, nil
+}
+
+// servePrefixed serves /s/{slug}/… on the main host.
+func (p *public) servePrefixed(w http.ResponseWriter, r *http.Request) {
+	slug := r.PathValue("slug")
+	prefix := "/s/" + slug
+	rest := strings.TrimPrefix(r.URL.Path, prefix)
+	if rest == "" {
+		http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
+		return
+	}
+	ws, err := p.workspaceBySlug(r.Context(), slug)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	site := page.Site{Prefix: prefix, RootURL: strings.TrimSuffix(p.base.String(), "/") + prefix, Badge: true}
+	p.serve(w, r, ws, site, rest)
+}
+
+// serve answers one path of a workspace's page.
+func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site page.Site, path string) {
+	markQuiet(r)
+	if r.Method == http.MethodOptions {
+		setCORS(w.Header())
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if path == "/events" {
+		p.events(w, r, ws)
+		return
+	}
+	rend, err := p.cache.rendering(r.Context(), ws, site)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	f, err := rend.file(path)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	serveFile(w, r, f)
+}
+
+func (p *public) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, page.ErrNotFound):
+		http.Error(w, "404 page not found", http.StatusNotFound)
+	case r.Context().Err() != nil:
+	default:
+		p.log.ErrorContext(r.Context(), "public page", "path", r.URL.Path, "err", err, "request_id", RequestID(r.Context()))
+		http.Error(w, "the status page is temporarily unavailable", http.StatusServiceUnavailable)
+	}
+}
+
+func setCORS(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Max-Age", "86400")
+}
+
+// cacheControl lets browsers and CDNs keep a page a few seconds, and serve
+// it stale while they fetch the next one or when the origin fails.
+const cacheControl = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
+
+func serveFile(w http.ResponseWriter, r *http.Request, f *file) {
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("ETag", f.etag)
+	h.Set("Cache-Control", cacheControl)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if f.contentType != page.TypeHTML {
+		setCORS(h)
+	} else {
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	}
+	if etagMatch(r.Header.Get("If-None-Match"), f.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := f.body
+	switch accepted(r.Header.Get("Accept-Encoding")) {
+	case "br":
+		body = f.brotli
+		h.Set("Content-Encoding", "br")
+	case "gzip":
+		body = f.gzip
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(body) // a failed write means the client left
+}
+
+// etagMatch implements If-None-Match's weak comparison.
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for _, part := range strings.Split(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "*" || strings.TrimPrefix(part, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// accepted picks br, gzip or "" from an Accept-Encoding header, honouring
+// q=0 refusals.
+func accepted(header string) string {
+	if header == "" {
+		return ""
+	}
+	br, gz := false, false
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				continue
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "br":
+			br = true
+		case "gzip", "x-gzip":
+			gz = true
+		}
+	}
+	switch {
+	case br:
+		return "br"
+	case gz:
+		return "gzip"
+	}
+	return ""
+}
