@@ -2,7 +2,8 @@
 # Runs the whole test suite, exactly as CI does (.ci/run calls this).
 # It starts and installs what the tests need on a fresh machine:
 #   - PostgreSQL on 127.0.0.1:5432 with a database "test" (trust auth),
-#   - staticcheck, pinned in go.mod's tool block (go tool staticcheck).
+#   - staticcheck, pinned in go.mod's tool block (go tool staticcheck),
+#   - Debian's chromium for the browser tests (screenshots go to test-artifacts/).
 # Tests whose real parts are missing skip on a laptop and fail under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ ensure_postgres() {
 	if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
 	if ! command -v pg_ctlcluster >/dev/null; then
 		say "installing PostgreSQL"
-		as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || return 1
+		apt_install postgresql || return 1
 		local conf
 		conf=$(ls -d /etc/postgresql/*/main | head -n 1)
 		# Tests connect over loopback without a password, as on CI machines.
@@ -30,6 +31,15 @@ ensure_postgres() {
 		sleep 1
 	done
 }
+
+apt_install() {
+	as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v chromium >/dev/null; then
+	say "installing chromium"
+	apt_install chromium || say "chromium could not be installed: browser tests will skip (and fail under CI=true)"
+fi
 
 if ensure_postgres && pg_isready -q -h 127.0.0.1 -p 5432; then
 	if ! psql -h 127.0.0.1 -U postgres -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1; then
@@ -52,4 +62,6 @@ say "staticcheck"
 go tool staticcheck ./...
 
 say "go test -race"
+export STORMWATCH_ARTIFACTS="$PWD/test-artifacts"
+mkdir -p "$STORMWATCH_ARTIFACTS"
 go test -race -count=1 "$@" ./...
