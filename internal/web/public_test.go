@@ -24,14 +24,14 @@ import (
 
 // site is a whole server (pages, API) on a real store.
 type site struct {
-	t     *testing.T
+	t     testing.TB
 	store *store.Store
 	srv   *httptest.Server
 	ws    string
 	key   string
 }
 
-func newSite(t *testing.T, st *store.Store) *site {
+func newSite(t testing.TB, st *store.Store) *site {
 	t.Helper()
 	hub := live.NewHub()
 	st.OnCommit(func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) })

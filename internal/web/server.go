@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,7 +55,7 @@ func New(d Deps) (http.Handler, error) {
 		d.Streams = context.Background()
 	}
 	pub := &public{log: d.Log, store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
-		pagesDomain: d.PagesDomain, streams: d.Streams}
+		baseRoot: strings.TrimSuffix(base.String(), "/"), pagesDomain: d.PagesDomain, streams: d.Streams}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -64,8 +65,6 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", readyz(d.Store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	mux.Handle("/api/v1/", d.API)
-	mux.HandleFunc("/s/{slug}", pub.servePrefixed)
-	mux.HandleFunc("/s/{slug}/", pub.servePrefixed)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("stormwatch: each workspace's status page is at /s/{slug}/\n"))
@@ -78,15 +77,17 @@ func New(d Deps) (http.Handler, error) {
 			pub.fail(w, r, err)
 		case own:
 			pub.serve(w, r, ws, site, r.URL.Path)
+		case strings.HasPrefix(r.URL.Path, "/s/") && len(r.URL.Path) > len("/s/"):
+			pub.servePrefixed(w, r)
 		default:
 			mux.ServeHTTP(w, r)
 		}
 	})
-	m := newMetrics(d.Registry)
+	m := newMetrics(d.Registry, d.Log)
 	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "stormwatch_event_streams", Help: "Open Server-Sent Event streams of public pages.",
 	}, func() float64 { return float64(d.Hub.Subscribers()) }))
-	return withRequestID(withAccess(d.Log, m, withRecover(d.Log, root))), nil
+	return m.observe(root), nil
 }
 
 func readyz(st Readiness) http.HandlerFunc {
