@@ -1,0 +1,229 @@
+// Package pcapgen writes test captures of attacks and of benign traffic,
+// serialised with gopacket, so that every capture the tests replay is made
+// by code in the repository. A scenario is a list of phases; each phase
+// mixes traffic kinds at given packet rates for a duration.
+package pcapgen
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Kind makes the frames of one kind of traffic: variants distinct frames
+// (different sources, ports, sizes), replayed in turn.
+type Kind func(rng *rand.Rand, variant int) []gopacket.SerializableLayer
+
+// Mix is one kind of traffic at a packet rate.
+type Mix struct {
+	Kind Kind
+	PPS  int
+}
+
+// Phase is traffic of several kinds for a while.
+type Phase struct {
+	Duration time.Duration
+	Mixes    []Mix
+}
+
+// Scenario is a capture: phases one after the other from Start.
+type Scenario struct {
+	Start  time.Time
+	Phases []Phase
+}
+
+// variants is how many distinct frames each kind makes.
+const variants = 512
+
+// Write serialises the scenario into a pcap file at path and returns the
+// number of packets written.
+func Write(path string, s Scenario) (int, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		return 0, err
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 0
+	at := s.Start
+	for _, ph := range s.Phases {
+		type stream struct {
+			frames [][]byte
+			every  time.Duration
+			next   time.Time
+			i      int
+		}
+		var streams []*stream
+		for _, m := range ph.Mixes {
+			st := &stream{every: time.Second / time.Duration(m.PPS), next: at}
+			for v := range variants {
+				buf := gopacket.NewSerializeBuffer()
+				opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+				if err := gopacket.SerializeLayers(buf, opts, m.Kind(rng, v)...); err != nil {
+					return n, fmt.Errorf("serialise: %w", err)
+				}
+				st.frames = append(st.frames, append([]byte(nil), buf.Bytes()...))
+			}
+			streams = append(streams, st)
+		}
+		end := at.Add(ph.Duration)
+		for {
+			// Emit the stream whose next packet is due first.
+			var s *stream
+			for _, c := range streams {
+				if s == nil || c.next.Before(s.next) {
+					s = c
+				}
+			}
+			if s == nil || !s.next.Before(end) {
+				break
+			}
+			frame := s.frames[s.i%len(s.frames)]
+			ci := gopacket.CaptureInfo{Timestamp: s.next, CaptureLength: len(frame), Length: len(frame)}
+			if err := w.WritePacket(ci, frame); err != nil {
+				return n, err
+			}
+			s.i++
+			s.next = s.next.Add(s.every)
+			n++
+		}
+		at = end
+	}
+	return n, nil
+}
+
+func eth() *layers.Ethernet {
+	return &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
+		EthernetType: layers.EthernetTypeIPv4}
+}
+
+func ip4(src, dst net.IP, proto layers.IPProtocol) *layers.IPv4 {
+	return &layers.IPv4{Version: 4, IHL: 5, TTL: 57, Protocol: proto, SrcIP: src, DstIP: dst}
+}
+
+// Spoofed returns a pseudo-random public source address for variant v.
+func Spoofed(rng *rand.Rand, v int) net.IP {
+	return net.IPv4(byte(11+rng.IntN(180)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(1+v%250))
+}
+
+func payload(n int) gopacket.Payload { return make([]byte, n) }
+
+// UDPFlood sends UDP packets of size bytes of payload to random ports.
+func UDPFlood(dst net.IP, size int) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(Spoofed(rng, v), dst, layers.IPProtocolUDP)
+		udp := &layers.UDP{SrcPort: layers.UDPPort(1024 + rng.IntN(60000)), DstPort: layers.UDPPort(1 + rng.IntN(65000))}
+		_ = udp.SetNetworkLayerForChecksum(ip)
+		return []gopacket.SerializableLayer{eth(), ip, udp, payload(size)}
+	}
+}
+
+// Reflected sends responses from a UDP source port (an amplification or
+// reflection service) of size bytes from a pool of reflectors.
+func Reflected(dst net.IP, srcPort uint16, size int) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(net.IPv4(byte(20+v%200), byte(v/200), byte(rng.IntN(256)), 53), dst, layers.IPProtocolUDP)
+		udp := &layers.UDP{SrcPort: layers.UDPPort(srcPort), DstPort: layers.UDPPort(1024 + rng.IntN(60000))}
+		_ = udp.SetNetworkLayerForChecksum(ip)
+		return []gopacket.SerializableLayer{eth(), ip, udp, payload(size - 28)}
+	}
+}
+
+// TCPFlags sends bare TCP segments with the given flags to port, from
+// spoofed sources.
+func TCPFlags(dst net.IP, port uint16, syn, ack, rst, fin bool) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(Spoofed(rng, v), dst, layers.IPProtocolTCP)
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(1024 + rng.IntN(60000)), DstPort: layers.TCPPort(port),
+			SYN: syn, ACK: ack, RST: rst, FIN: fin, Seq: rng.Uint32(), Window: 64240}
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		return []gopacket.SerializableLayer{eth(), ip, tcp}
+	}
+}
+
+// ICMPFlood sends echo requests with size bytes of payload.
+func ICMPFlood(dst net.IP, size int) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(Spoofed(rng, v), dst, layers.IPProtocolICMPv4)
+		icmp := &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: uint16(v), Seq: 1}
+		return []gopacket.SerializableLayer{eth(), ip, icmp, payload(size)}
+	}
+}
+
+// Fragments sends non-first IP fragments of UDP datagrams.
+func Fragments(dst net.IP, size int) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(Spoofed(rng, v), dst, layers.IPProtocolUDP)
+		ip.Flags = layers.IPv4MoreFragments
+		ip.FragOffset = uint16(1 + rng.IntN(100))
+		ip.Id = uint16(v)
+		return []gopacket.SerializableLayer{eth(), ip, payload(size)}
+	}
+}
+
+// GREFlood sends GRE packets carrying junk.
+func GREFlood(dst net.IP, size int) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(Spoofed(rng, v), dst, layers.IPProtocolGRE)
+		gre := &layers.GRE{Protocol: layers.EthernetTypeIPv4}
+		return []gopacket.SerializableLayer{eth(), ip, gre, payload(size)}
+	}
+}
+
+// WebClients is a busy web server's inbound traffic from many clients:
+// mostly ACKs and requests, a few new connections.
+func WebClients(dst net.IP) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		src := net.IPv4(byte(81+v%60), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(1+rng.IntN(254)))
+		ip := ip4(src, dst, layers.IPProtocolTCP)
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(32768 + rng.IntN(28000)), DstPort: 443, ACK: true, Window: 501, Seq: rng.Uint32()}
+		var body gopacket.Payload
+		switch v % 20 {
+		case 0:
+			tcp.SYN, tcp.ACK = true, false
+		case 1:
+			tcp.FIN = true
+		case 2, 3, 4, 5, 6:
+			tcp.PSH = true
+			body = payload(300 + rng.IntN(900)) // requests
+		}
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		out := []gopacket.SerializableLayer{eth(), ip, tcp}
+		if body != nil {
+			out = append(out, body)
+		}
+		return out
+	}
+}
+
+// BulkUpload is one client sending a large file to the server: full-size
+// data segments.
+func BulkUpload(dst net.IP) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		ip := ip4(net.IPv4(198, 18, 0, 10), dst, layers.IPProtocolTCP)
+		tcp := &layers.TCP{SrcPort: 51000, DstPort: 22, ACK: true, PSH: v%8 == 0, Seq: uint32(v * 1448), Window: 2048}
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		return []gopacket.SerializableLayer{eth(), ip, tcp, payload(1448)}
+	}
+}
+
+// DNSQueries is ordinary DNS traffic to a resolver: small queries to port 53.
+func DNSQueries(dst net.IP) Kind {
+	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
+		src := net.IPv4(100, 64, byte(v/250), byte(1+v%250))
+		ip := ip4(src, dst, layers.IPProtocolUDP)
+		udp := &layers.UDP{SrcPort: layers.UDPPort(20000 + rng.IntN(40000)), DstPort: 53}
+		_ = udp.SetNetworkLayerForChecksum(ip)
+		return []gopacket.SerializableLayer{eth(), ip, udp, payload(40)}
+	}
+}

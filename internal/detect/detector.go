@@ -1,0 +1,471 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"time"
+)
+
+// target is a protected address, or a whole prefix (for carpet bombing):
+// its per-tick counters, sketches, baselines and attack.
+type target struct {
+	name     string
+	ring     [windowTicks + 1]counters // the window's ticks plus the open one
+	cur      int
+	window   counters // the last windowTicks completed ticks
+	rate     counters // per-second rates now: the window, or the last recentTicks scaled when higher
+	srcs     [2]hll   // current and previous second
+	heavy    [2]heavyAddrs
+	ports    [2]heavyPorts // UDP source ports
+	dsts     *[2]hll       // prefixes only: distinct destinations
+	basePPS  baseline
+	baseBPS  baseline
+	anomaly  int // consecutive anomalous ticks
+	attack   *attack
+	lastSeen int64 // tick
+	prefix   *target
+}
+
+// attack is the lifecycle state of one attack on a target.
+type attack struct {
+	id                 string
+	seq                int
+	started, lastAbove time.Time
+	lastUpdate, halfAt time.Time
+	endedAt            time.Time
+	phase              string
+	peakPPS, peakBPS   uint64
+	vectors            []Vector
+	severity           string
+	mitigated, ended   bool
+}
+
+// Detector consumes packets in time order and returns attack events.
+// It is not safe for concurrent use; one goroutine feeds it.
+type Detector struct {
+	s        Settings
+	prefixes []*target
+	nets     []netip.Prefix
+	hosts    map[netip.Addr]*target
+	node     counters // all protected traffic of the current tick
+	nodeWin  counters
+	nodeRing [windowTicks]counters
+	tick     int64
+	started  bool
+	learn    int
+	events   []Event
+}
+
+// New returns a detector for settings s (validate them first).
+func New(s Settings) *Detector {
+	d := &Detector{s: s, hosts: map[netip.Addr]*target{}, learn: int(s.Learn / time.Second)}
+	for _, p := range s.Prefixes {
+		d.nets = append(d.nets, p.Masked())
+		d.prefixes = append(d.prefixes, &target{name: p.Masked().String(), dsts: &[2]hll{}})
+	}
+	return d
+}
+
+const tickNanos = int64(Tick)
+
+// Observe accounts one packet and returns the events its time caused (the
+// ticks it closed). The returned slice is reused by the next call.
+func (d *Detector) Observe(p *Packet) []Event {
+	d.events = d.events[:0]
+	d.advance(p.At.UnixNano() / tickNanos)
+	pi := -1
+	for i, n := range d.nets {
+		if n.Contains(p.Dst) {
+			pi = i
+			break
+		}
+	}
+	if pi < 0 {
+		return d.events
+	}
+	h := d.hosts[p.Dst]
+	if h == nil {
+		h = &target{name: p.Dst.String(), prefix: d.prefixes[pi]}
+		d.hosts[p.Dst] = h
+	}
+	sh := addrHash(p.Src)
+	h.account(p, sh, d.tick)
+	pre := h.prefix
+	pre.account(p, sh, d.tick)
+	pre.dsts[0].add(addrHash(p.Dst))
+	d.node.add(p)
+	return d.events
+}
+
+func (t *target) account(p *Packet, srcHash uint64, tick int64) {
+	t.ring[t.cur].add(p)
+	t.srcs[0].add(srcHash)
+	t.heavy[0].add(p.Src, srcHash, p.Count)
+	if p.Proto == ProtoUDP && p.SrcPort != 0 { // later fragments carry no ports
+		t.ports[0].add(p.SrcPort, p.Count)
+	}
+	t.lastSeen = tick
+}
+
+// Flush closes the ticks up to at (the end of a capture, or wall time
+// passing with no packets) and returns the events that caused.
+func (d *Detector) Flush(at time.Time) []Event {
+	d.events = d.events[:0]
+	d.advance(at.UnixNano() / tickNanos)
+	return d.events
+}
+
+// advance closes every tick before tick.
+func (d *Detector) advance(tick int64) {
+	if !d.started {
+		d.tick, d.started = tick, true
+		return
+	}
+	for d.tick < tick {
+		d.closeTick()
+		d.tick++
+	}
+}
+
+// closeTick rolls every window one tick and evaluates the targets.
+func (d *Detector) closeTick() {
+	now := time.Unix(0, (d.tick+1)*tickNanos).UTC()
+	second := (d.tick+1)%windowTicks == 0
+	d.nodeWin.plus(&d.node)
+	next := (int(d.tick) + 1) % windowTicks
+	d.nodeWin.minus(&d.nodeRing[next])
+	d.nodeRing[next] = d.node
+	d.node = counters{}
+	// nodeRing[next] now holds the tick just closed; the slot is reused
+	// windowTicks ticks later.
+
+	for addr, h := range d.hosts {
+		h.roll(second)
+		d.evaluate(h, now, false)
+		if second && h.attack == nil && h.window.pkts == 0 && d.tick-h.lastSeen > int64(5*time.Minute/Tick) {
+			delete(d.hosts, addr) // idle: forget it, it relearns if it returns
+		}
+	}
+	for _, p := range d.prefixes {
+		p.roll(second)
+		d.evaluate(p, now, true)
+	}
+}
+
+func (t *target) roll(second bool) {
+	t.window.plus(&t.ring[t.cur])
+	t.cur = (t.cur + 1) % len(t.ring)
+	t.window.minus(&t.ring[t.cur]) // the tick that leaves the window
+	t.ring[t.cur] = counters{}
+	if second {
+		if t.attack == nil || t.attack.ended {
+			t.basePPS.update(float64(t.window.pkts))
+			t.baseBPS.update(float64(t.window.bytes * 8))
+		}
+		t.srcs[1], t.heavy[1], t.ports[1] = t.srcs[0], t.heavy[0], t.ports[0]
+		t.srcs[0].reset()
+		t.heavy[0].reset()
+		t.ports[0].reset()
+		if t.dsts != nil {
+			t.dsts[1] = t.dsts[0]
+			t.dsts[0].reset()
+		}
+	}
+	// A flood that began a moment ago fills only part of the window; the
+	// last few ticks, scaled to a second, show its real rate at once.
+	var recent counters
+	for i := 1; i <= recentTicks; i++ {
+		recent.plus(&t.ring[(t.cur+len(t.ring)-i)%len(t.ring)])
+	}
+	recent.scale(windowTicks, recentTicks)
+	if recent.pkts > t.window.pkts || recent.bytes > t.window.bytes {
+		t.rate = recent
+	} else {
+		t.rate = t.window
+	}
+}
+
+// recentTicks is how many ticks make the "rate now".
+const recentTicks = 3
+
+// magnitude is how far the window is over its thresholds: the largest
+// value/limit over every limit that applies (above 1 is anomalous), with
+// the pps and bps limits that severity measures against.
+func (d *Detector) magnitude(t *target, isPrefix bool) (float64, uint64, uint64) {
+	s := &d.s
+	w := &t.rate
+	pps, bps := w.pkts, w.bytes*8
+	limPPS, limBPS := s.PPS, s.BPS
+	if isPrefix {
+		limPPS, limBPS = s.PrefixPPS, s.PrefixBPS
+		if limPPS == 0 {
+			limPPS = 4 * s.PPS
+		}
+		if limBPS == 0 {
+			limBPS = 4 * s.BPS
+		}
+	}
+	if l := t.basePPS.limit(d.learn, s.Sigma, s.Factor, s.MinPPS); l > 0 && (limPPS == 0 || l < limPPS) && !isPrefix {
+		limPPS = l
+	}
+	if l := t.baseBPS.limit(d.learn, s.Sigma, s.Factor, s.MinBPS); l > 0 && (limBPS == 0 || l < limBPS) && !isPrefix {
+		limBPS = l
+	}
+	m := 0.0
+	over := func(v, lim uint64) {
+		if lim > 0 {
+			if r := float64(v) / float64(lim); r > m {
+				m = r
+			}
+		}
+	}
+	over(pps, limPPS)
+	over(bps, limBPS)
+	if !isPrefix {
+		over(w.classPkts[classUDP], s.UDPPPS)
+		over(w.classPkts[classICMP], s.ICMPPPS)
+		over(w.classPkts[classGRE], s.GREPPS)
+		over(w.syn, s.SYNPPS)
+		over(w.frag, s.FragmentPPS)
+		var amp uint64
+		for _, n := range w.servicePkts {
+			amp += n
+		}
+		over(amp, s.AmplificationPPS)
+	}
+	return m, limPPS, limBPS
+}
+
+// evaluate runs one target's lifecycle for the tick ending at now.
+func (d *Detector) evaluate(t *target, now time.Time, isPrefix bool) {
+	m, _, _ := d.magnitude(t, isPrefix)
+	anomalous := m > 1
+	if isPrefix && anomalous {
+		// A prefix is attacked as a whole only when the traffic spreads
+		// over many addresses none of which is attacked on its own.
+		anomalous = t.dsts[1].estimate() >= d.s.CarpetMinTargets && !d.anyHostAttacked(t)
+	}
+	a := t.attack
+	if a == nil || a.ended {
+		if a != nil && now.Sub(a.endedAt) > d.s.Reonset {
+			t.attack, a = nil, nil
+		}
+		if !anomalous {
+			t.anomaly = 0
+			return
+		}
+		t.anomaly++
+		if time.Duration(t.anomaly)*Tick < d.s.Onset {
+			return
+		}
+		if a == nil {
+			a = &attack{id: attackID(t.name, now)}
+			t.attack = a
+		}
+		a.ended, a.phase, a.started, a.lastAbove, a.lastUpdate = false, PhaseDetected, now, now, now
+		a.halfAt = time.Time{}
+		if a.mitigated {
+			a.phase = PhaseMitigating
+		}
+		d.observeAttack(t, a, m, isPrefix)
+		d.emit(t, a, EventStarted, now)
+		return
+	}
+	d.observeAttack(t, a, m, isPrefix)
+	pps := t.rate.pkts
+	if anomalous {
+		a.lastAbove = now
+	}
+	switch {
+	case now.Sub(a.lastAbove) >= d.s.HoldDown:
+		a.ended, a.endedAt, a.phase = true, now, PhaseEnded
+		t.anomaly = 0
+		d.emit(t, a, EventEnded, now)
+		return
+	case pps*2 < a.peakPPS && t.rate.bytes*16 < a.peakBPS:
+		if a.halfAt.IsZero() {
+			a.halfAt = now
+		}
+		if a.phase != PhaseSubsiding && now.Sub(a.halfAt) >= d.s.Subsiding {
+			a.phase = PhaseSubsiding
+			d.emit(t, a, EventSubsiding, now)
+			return
+		}
+	default:
+		a.halfAt = time.Time{}
+		if a.phase == PhaseSubsiding {
+			a.phase = PhaseDetected
+			if a.mitigated {
+				a.phase = PhaseMitigating
+			}
+			d.emit(t, a, EventUpdated, now)
+			return
+		}
+	}
+	if now.Sub(a.lastUpdate) >= d.s.UpdateEvery {
+		d.emit(t, a, EventUpdated, now)
+	}
+}
+
+func (d *Detector) anyHostAttacked(p *target) bool {
+	for _, h := range d.hosts {
+		if h.prefix == p && h.attack != nil && !h.attack.ended {
+			return true
+		}
+	}
+	return false
+}
+
+// observeAttack folds the current window into the attack: peaks, vectors
+// (while the traffic is still high enough to tell) and severity, which
+// only ever rises.
+func (d *Detector) observeAttack(t *target, a *attack, m float64, isPrefix bool) {
+	pps, bps := t.rate.pkts, t.rate.bytes*8
+	a.peakPPS = max(a.peakPPS, pps)
+	a.peakBPS = max(a.peakBPS, bps)
+	if m > 1 || a.vectors == nil {
+		port, share := topPort(&t.ports[0], &t.ports[1])
+		v := classify(&t.rate, port, share)
+		if isPrefix {
+			v = append([]Vector{{Type: VectorCarpet, Proto: "ip", PPS: pps, BPS: bps, Confidence: 0.9}}, v...)
+		}
+		if v != nil {
+			a.vectors = v
+		}
+	}
+	if m > 1 || a.severity == "" {
+		sev := severityFor(&d.s, m, bps)
+		if a.severity == "" || rankSeverity(sev) > rankSeverity(a.severity) {
+			a.severity = sev
+		}
+	}
+}
+
+func rankSeverity(s string) int {
+	switch s {
+	case "medium":
+		return 1
+	case "high":
+		return 2
+	case "critical":
+		return 3
+	}
+	return 0
+}
+
+// MarkMitigated records that a mitigation action ran for attack id, and
+// returns the attack.mitigating event (nil for an unknown or ended attack).
+func (d *Detector) MarkMitigated(id string) *Event {
+	for _, t := range d.targets() {
+		if a := t.attack; a != nil && a.id == id && !a.ended {
+			a.mitigated = true
+			if a.phase == PhaseDetected {
+				a.phase = PhaseMitigating
+			}
+			d.events = d.events[:0]
+			d.emit(t, a, EventMitigating, time.Unix(0, d.tick*tickNanos).UTC())
+			e := d.events[0]
+			return &e
+		}
+	}
+	return nil
+}
+
+func (d *Detector) targets() []*target {
+	out := make([]*target, 0, len(d.hosts)+len(d.prefixes))
+	for _, h := range d.hosts {
+		out = append(out, h)
+	}
+	return append(out, d.prefixes...)
+}
+
+func (d *Detector) emit(t *target, a *attack, typ string, now time.Time) {
+	a.seq++
+	a.lastUpdate = now
+	e := Event{ID: fmt.Sprintf("%s-%d", a.id, a.seq), Type: typ, AttackID: a.id, Seq: a.seq, At: now, Target: t.name,
+		Phase: a.phase, Severity: a.severity, Vectors: append([]Vector(nil), a.vectors...), PPS: t.rate.pkts,
+		BPS: t.rate.bytes * 8, PeakPPS: a.peakPPS, PeakBPS: a.peakBPS, Sources: t.srcs[1].estimate(),
+		TopSources: topSources(&t.heavy[1], 5), StartedAt: a.started}
+	if len(a.vectors) > 0 {
+		e.Classification, e.Confidence = a.vectors[0].Key(), a.vectors[0].Confidence
+	}
+	if a.ended {
+		end := a.endedAt
+		e.EndedAt = &end
+	}
+	if p, _ := topPort(&t.ports[0], &t.ports[1]); p != 0 {
+		e.TopPorts = []uint16{p}
+	}
+	e.Title = Title(a.vectors, t.name, a.peakPPS, a.peakBPS)
+	d.events = append(d.events, e)
+}
+
+// attackID is stable for a target and start time, so that replaying a
+// capture gives the same ids.
+func attackID(name string, start time.Time) string {
+	h := uint64(14695981039346656037)
+	for _, c := range []byte(fmt.Sprintf("%s|%d", name, start.UnixNano())) {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return fmt.Sprintf("atk_%016x", h)
+}
+
+func topSources(t *heavyAddrs, n int) []Source {
+	var out []Source
+	for i, c := range t.count {
+		if c > 0 && t.key[i].IsValid() {
+			out = append(out, Source{Addr: t.key[i].String(), PPS: c})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].PPS != out[j].PPS {
+			return out[i].PPS > out[j].PPS
+		}
+		return out[i].Addr < out[j].Addr
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// topPort returns the dominant UDP source port of the last second (or of
+// this one, when it has seen more) and its share of the UDP packets.
+func topPort(cur, prev *heavyPorts) (uint16, float64) {
+	t := prev
+	if cur.total > prev.total {
+		t = cur
+	}
+	var best uint16
+	var n uint64
+	for i, c := range t.count {
+		if c > n {
+			best, n = t.key[i], c
+		}
+	}
+	if t.total == 0 {
+		return 0, 0
+	}
+	return best, float64(n) / float64(t.total)
+}
+
+// Summary is the traffic the agent reports in heartbeats.
+type Summary struct {
+	PPS           uint64 `json:"pps"`
+	BPS           uint64 `json:"bps"`
+	Hosts         int    `json:"hosts"`
+	ActiveAttacks int    `json:"active_attacks"`
+}
+
+// Summary returns the last second's protected traffic.
+func (d *Detector) Summary() Summary {
+	s := Summary{PPS: d.nodeWin.pkts, BPS: d.nodeWin.bytes * 8, Hosts: len(d.hosts)}
+	for _, t := range d.targets() {
+		if t.attack != nil && !t.attack.ended {
+			s.ActiveAttacks++
+		}
+	}
+	return s
+}
