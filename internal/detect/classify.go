@@ -4,82 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	sw "github.com/stormwatch/stormwatch"
 )
-
-// Vector kinds.
-const (
-	VectorUDPFlood      = "udp_flood"
-	VectorSYNFlood      = "syn_flood"
-	VectorACKFlood      = "ack_flood"
-	VectorRSTFINFlood   = "rst_fin_flood"
-	VectorTCPFlood      = "tcp_flood"
-	VectorICMPFlood     = "icmp_flood"
-	VectorFragmentFlood = "fragment_flood"
-	VectorGREFlood      = "gre_flood"
-	VectorAmplification = "amplification" // Service names the service
-	VectorReflection    = "reflection"    // Port names the source port
-	VectorCarpet        = "carpet_bombing"
-	VectorOther         = "other"
-)
-
-// Vector is one kind of traffic in an attack.
-type Vector struct {
-	Type    string `json:"type"`
-	Service string `json:"service,omitempty"` // "dns", for amplification
-	Port    uint16 `json:"port,omitempty"`    // source port, for amplification and reflection
-	Proto   string `json:"proto"`
-	PPS     uint64 `json:"pps"`
-	BPS     uint64 `json:"bps"`
-	// Confidence is how surely the traffic is this vector, 0 to 1: the
-	// share of the window's packets it explains, sharpened by the
-	// signs that go with it (large packets for amplification).
-	Confidence float64 `json:"confidence"`
-}
-
-// Key is the vector's name in rules and summaries: "syn_flood",
-// "dns_amplification", "reflection_3283".
-func (v Vector) Key() string {
-	switch v.Type {
-	case VectorAmplification:
-		return v.Service + "_amplification"
-	case VectorReflection:
-		return fmt.Sprintf("reflection_%d", v.Port)
-	}
-	return v.Type
-}
-
-// Name is the vector in words: "DNS amplification", "SYN flood".
-func (v Vector) Name() string {
-	switch v.Type {
-	case VectorAmplification:
-		for _, s := range Services {
-			if s.Key == v.Service {
-				return s.Name + " amplification"
-			}
-		}
-	case VectorReflection:
-		return fmt.Sprintf("reflection from %s port %d", strings.ToUpper(v.Proto), v.Port)
-	case VectorSYNFlood:
-		return "SYN flood"
-	case VectorACKFlood:
-		return "ACK flood"
-	case VectorRSTFINFlood:
-		return "RST/FIN flood"
-	case VectorTCPFlood:
-		return "TCP flood"
-	case VectorUDPFlood:
-		return "UDP flood"
-	case VectorICMPFlood:
-		return "ICMP flood"
-	case VectorFragmentFlood:
-		return "IP fragment flood"
-	case VectorGREFlood:
-		return "GRE flood"
-	case VectorCarpet:
-		return "carpet bombing"
-	}
-	return "traffic flood"
-}
 
 // minShare is the share of a window's packets that makes a vector.
 const minShare = 0.2
@@ -102,7 +29,7 @@ func classify(c *counters, topPort uint16, topShare float64) []Vector {
 	// Fragments without a UDP header are judged as fragments below.
 	udpLeft := c.classPkts[classUDP] - min(c.fragUDP, c.classPkts[classUDP])
 	udpBytesLeft := c.classBytes[classUDP] - min(c.classBytes[classUDP], c.fragUDP*uint64(avgSize(c)))
-	for i, s := range Services {
+	for i, s := range sw.Services {
 		n := c.servicePkts[i]
 		if float64(n)/total < minShare {
 			continue

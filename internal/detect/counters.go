@@ -1,5 +1,7 @@
 package detect
 
+import sw "github.com/stormwatch/stormwatch"
+
 // Protocol classes counted separately.
 const (
 	classTCP = iota
@@ -24,26 +26,9 @@ func protoClass(p uint8) int {
 	return classOther
 }
 
-// Service is a UDP service that attackers reflect and amplify through,
-// recognised by its source port.
-type Service struct {
-	Name string // as in "DNS amplification"
-	Key  string // as in "dns_amplification"
-	Port uint16
-}
-
-// Services are the amplification services the detector knows.
-var Services = [nServices]Service{
-	{"DNS", "dns", 53}, {"NTP", "ntp", 123}, {"SSDP", "ssdp", 1900}, {"memcached", "memcached", 11211},
-	{"CLDAP", "cldap", 389}, {"chargen", "chargen", 19}, {"SNMP", "snmp", 161}, {"WS-Discovery", "wsd", 3702},
-	{"portmapper", "portmap", 111}, {"NetBIOS", "netbios", 137}, {"mDNS", "mdns", 5353}, {"RIPv1", "rip", 520},
-	{"TFTP", "tftp", 69}, {"QOTD", "qotd", 17}, {"ARMS", "arms", 3283}, {"CoAP", "coap", 5683},
-	{"Ubiquiti discovery", "ubiquiti", 10001}, {"OpenVPN", "openvpn", 1194}, {"SLP", "slp", 427}, {"DTLS", "dtls", 443},
-}
-
 // nServices bounds the per-service counters; the index is the position in
-// Services.
-const nServices = 20
+// sw.Services.
+const nServices = sw.NumServices
 
 // servicePort maps a UDP source port to its index in Services, or -1.
 var servicePort = func() [65536]int8 {
@@ -51,7 +36,7 @@ var servicePort = func() [65536]int8 {
 	for i := range t {
 		t[i] = -1
 	}
-	for i, s := range Services {
+	for i, s := range sw.Services {
 		// DTLS on 443 is also QUIC, ordinary traffic: it counts as
 		// reflection only through the generic dominant-port rule.
 		if s.Port != 443 {
