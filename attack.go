@@ -150,3 +150,65 @@ type AttackEvent struct {
 	StartedAt      time.Time      `json:"started_at"`
 	EndedAt        *time.Time     `json:"ended_at,omitempty"`
 }
+
+// Attack is an attack's latest state as the server knows it, with the
+// events received so far (its timeline) when asked for one attack.
+type Attack struct {
+	ID             string         `json:"id"`
+	NodeID         string         `json:"node_id"`
+	Target         string         `json:"target"`
+	Phase          string         `json:"phase"`
+	Severity       Severity       `json:"severity"`
+	Classification string         `json:"classification"`
+	Confidence     float64        `json:"confidence"`
+	Title          string         `json:"title"`
+	Vectors        []Vector       `json:"vectors"`
+	PPS            uint64         `json:"pps"`
+	BPS            uint64         `json:"bps"`
+	PeakPPS        uint64         `json:"peak_pps"`
+	PeakBPS        uint64         `json:"peak_bps"`
+	Sources        uint64         `json:"distinct_sources"`
+	TopSources     []AttackSource `json:"top_sources"`
+	StartedAt      time.Time      `json:"started_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	EndedAt        *time.Time     `json:"ended_at"`
+	Timeline       []AttackEvent  `json:"timeline,omitempty"`
+}
+
+// CheckAttackEvent validates an event an agent sent, naming the field at
+// fault; index is its position in the batch.
+func CheckAttackEvent(index int, e *AttackEvent) error {
+	f := func(name string) string { return fmt.Sprintf("events[%d].%s", index, name) }
+	switch {
+	case e.ID == "" || len(e.ID) > 128:
+		return Invalid(f("id"), "is required (at most 128 characters)")
+	case e.AttackID == "" || len(e.AttackID) > 64:
+		return Invalid(f("attack_id"), "is required (at most 64 characters)")
+	case e.Seq < 1:
+		return Invalid(f("seq"), "must be 1 or more")
+	case e.At.IsZero():
+		return Invalid(f("at"), "is required")
+	case e.StartedAt.IsZero():
+		return Invalid(f("started_at"), "is required")
+	case !Severity(e.Severity).Valid():
+		return Invalid(f("severity"), "must be one of low, medium, high, critical")
+	case e.Target == "" || len(e.Target) > 64:
+		return Invalid(f("target"), "is required (at most 64 characters)")
+	case len(e.Vectors) > 32 || len(e.TopSources) > 32:
+		return Invalid(f("vectors"), "at most 32 vectors and 32 sources")
+	}
+	switch e.Type {
+	case EventStarted, EventUpdated, EventMitigating, EventSubsiding, EventEnded:
+	default:
+		return Invalid(f("type"), "must be one of attack.started, attack.updated, attack.mitigating, attack.subsiding, attack.ended")
+	}
+	switch e.Phase {
+	case PhaseDetected, PhaseMitigating, PhaseSubsiding, PhaseEnded:
+	default:
+		return Invalid(f("phase"), "must be one of detected, mitigating, subsiding, ended")
+	}
+	if err := CheckText(f("title"), e.Title, MaxTitleLen, false); err != nil {
+		return err
+	}
+	return CheckText(f("classification"), e.Classification, 64, false)
+}

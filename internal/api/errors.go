@@ -27,6 +27,8 @@ func apiError(status int, code, message string) *Error {
 var (
 	errUnauthorized = apiError(http.StatusUnauthorized, "unauthorized",
 		"send a live API key as \"Authorization: Bearer swk_…\"")
+	errNodeUnauthorized = apiError(http.StatusUnauthorized, "unauthorized",
+		"send the node's token as \"Authorization: Bearer swn_…\"")
 	errForbidden = apiError(http.StatusForbidden, "forbidden", "this API key's role may not do that")
 )
 

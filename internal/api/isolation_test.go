@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 // fixture is one workspace filled with one object of every kind.
 type fixture struct {
 	ws, key, revokedKey string
+	nodeToken           string
 	ids                 map[string]string // path parameter by route prefix
 }
 
@@ -28,6 +30,9 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	m := e.must(201, "POST", "/api/v1/maintenances", key, map[string]any{"title": "M " + slug,
 		"starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-01T01:00:00Z", "components": []string{"edge"}})
 	k := e.must(201, "POST", "/api/v1/api-keys", key, map[string]any{"name": "extra", "role": "viewer"})
+	atk := "atk_" + slug
+	e.must(200, "POST", "/api/v1/agent/events", n["token"].(string), map[string]any{"events": []any{sampleEvent(atk, 1)}})
+	f.nodeToken = n["token"].(string)
 	revokedID, revoked := e.key(ws, sw.RoleOwner)
 	e.must(204, "DELETE", "/api/v1/api-keys/"+revokedID, key, nil)
 	f.revokedKey = revoked
@@ -37,6 +42,7 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	f.ids["/api/v1/incidents/"] = i["id"].(string)
 	f.ids["/api/v1/maintenances/"] = m["id"].(string)
 	f.ids["/api/v1/api-keys/"] = k["id"].(string)
+	f.ids["/api/v1/attacks/"] = atk
 	return f
 }
 
@@ -87,7 +93,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 		}
 		for _, rt := range e.api.Routes() {
 			method, pattern, _ := strings.Cut(rt, " ")
-			if pattern == "/api/v1/openapi.json" {
+			if pattern == "/api/v1/openapi.json" || strings.HasPrefix(pattern, "/api/v1/agent/") {
 				continue
 			}
 			path := a.path(t, pattern)
@@ -113,6 +119,9 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 				r = e.do(method, path, "", bodyFor(method, pattern))
 				if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") == "" {
 					t.Errorf("no key: %d, want 401 with WWW-Authenticate", r.status)
+				}
+				if r := e.do(method, path, a.nodeToken, bodyFor(method, pattern)); r.status != http.StatusUnauthorized {
+					t.Errorf("node token on an admin route: %d, want 401", r.status)
 				}
 				if after := revision(t, st, a.ws); after != before {
 					t.Errorf("alpha's page revision moved %d -> %d", before, after)
@@ -166,4 +175,62 @@ func TestRoles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sampleEvent is a valid attack event.
+func sampleEvent(attack string, seq int) map[string]any {
+	return map[string]any{"id": attack + "-" + strconv.Itoa(seq), "type": "attack.started", "attack_id": attack, "seq": seq,
+		"at": "2026-06-07T02:14:01Z", "target": "203.0.113.7", "phase": "detected", "severity": "high",
+		"classification": "dns_amplification", "confidence": 0.9, "title": "UDP flood (DNS amplification) on 203.0.113.7 — 3.2 Gbps",
+		"vectors": []any{map[string]any{"type": "amplification", "service": "dns", "port": 53, "proto": "udp", "pps": 280000, "bps": 3200000000, "confidence": 0.9}},
+		"pps": 280000, "bps": 3200000000, "peak_pps": 280000, "peak_bps": 3200000000, "distinct_sources": 1200,
+		"top_sources": []any{map[string]any{"addr": "198.51.100.1", "pps": 5000}}, "started_at": "2026-06-07T02:14:00Z"}
+}
+
+func TestAgentRoutes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		a := fill(t, e, "alpha")
+		b := fill(t, e, "beta")
+		for _, rt := range e.api.AgentRoutes() {
+			method, path, _ := strings.Cut(rt, " ")
+			if r := e.do(method, path, a.key, map[string]any{}); r.status != http.StatusUnauthorized {
+				t.Errorf("%s with an API key: %d, want 401", rt, r.status)
+			}
+			if r := e.do(method, path, "swn_"+strings.Repeat("x", 32), map[string]any{}); r.status != http.StatusUnauthorized {
+				t.Errorf("%s with an unknown node token: %d, want 401", rt, r.status)
+			}
+		}
+		batch := map[string]any{"events": []any{sampleEvent("atk_x", 1), sampleEvent("atk_x", 2)}}
+		got := e.must(200, "POST", "/api/v1/agent/events", a.nodeToken, batch)
+		if got["accepted"] != 2.0 || got["duplicates"] != 0.0 {
+			t.Fatalf("first batch: %v", got)
+		}
+		got = e.must(200, "POST", "/api/v1/agent/events", a.nodeToken, batch)
+		if got["accepted"] != 0.0 || got["duplicates"] != 2.0 {
+			t.Fatalf("retried batch: %v", got)
+		}
+		atk := e.must(200, "GET", "/api/v1/attacks/atk_x", a.key, nil)
+		if len(atk["timeline"].([]any)) != 2 || atk["classification"] != "dns_amplification" || atk["severity"] != "high" {
+			t.Fatalf("attack = %v", atk)
+		}
+		if r := e.do("GET", "/api/v1/attacks/atk_x", b.key, nil); r.status != 404 {
+			t.Fatalf("beta sees alpha's attack: %d", r.status)
+		}
+		// Bad input is refused whole, naming the event and field.
+		bad := sampleEvent("atk_y", 1)
+		bad["severity"] = "apocalyptic"
+		r := e.do("POST", "/api/v1/agent/events", a.nodeToken, map[string]any{"events": []any{sampleEvent("atk_y", 2), bad}})
+		if r.status != 422 || !strings.Contains(string(r.body), `"field":"events[1].severity"`) {
+			t.Fatalf("bad event: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/api/v1/attacks/atk_y", a.key, nil); r.status != 404 {
+			t.Fatalf("a refused batch left attack atk_y behind: %d", r.status)
+		}
+		e.must(204, "POST", "/api/v1/agent/heartbeat", a.nodeToken, map[string]any{"agent_version": "dev", "pps": 1000, "bps": 8000000})
+		nodes := e.must(200, "GET", "/api/v1/nodes", a.key, nil)["data"].([]any)
+		if nodes[0].(map[string]any)["last_heartbeat_at"] == nil {
+			t.Fatal("heartbeat not recorded")
+		}
+	})
 }

@@ -24,26 +24,33 @@ type Server struct {
 	routes []route
 }
 
-// caller is who sent an authenticated request.
+// caller is who sent an authenticated request: an API key, or (on the
+// agent routes) a node.
 type caller struct {
 	workspace string
 	key       *sw.APIKey
+	node      *sw.Node
 }
 
 func (c *caller) actor() sw.Actor {
+	if c.node != nil {
+		return sw.Actor{Type: sw.ActorNode, ID: c.node.ID, Name: c.node.Name}
+	}
 	return sw.Actor{Type: sw.ActorAPIKey, ID: c.key.ID, Name: c.key.Name}
 }
 
 // handler serves one route for an authenticated caller.
 type handler func(w http.ResponseWriter, r *http.Request, c *caller) error
 
-// route is one method and path of the API. A nil minRole means no
-// authentication.
+// route is one method and path of the API. minRole is what an API key
+// needs; "" with node false means no authentication; node routes take a
+// node token instead.
 type route struct {
 	method  string
 	pattern string
 	minRole sw.Role
 	h       handler
+	node    bool
 }
 
 // New returns the API server.
@@ -74,49 +81,55 @@ func (s *Server) table() []route {
 		admin  = sw.RoleAdmin
 	)
 	return []route{
-		{"GET", "/api/v1/openapi.json", "", s.openAPI},
+		{"GET", "/api/v1/openapi.json", "", s.openAPI, false},
 
-		{"GET", "/api/v1/workspace", viewer, s.getWorkspace},
-		{"PATCH", "/api/v1/workspace", admin, s.patchWorkspace},
+		{"POST", "/api/v1/agent/events", "", s.agentEvents, true},
+		{"POST", "/api/v1/agent/heartbeat", "", s.agentHeartbeat, true},
 
-		{"GET", "/api/v1/groups", viewer, listOf(s.store.Groups)},
-		{"POST", "/api/v1/groups", editor, s.createGroup},
-		{"GET", "/api/v1/groups/{id}", viewer, getOf("id", s.store.Group)},
-		{"PATCH", "/api/v1/groups/{id}", editor, s.patchGroup},
-		{"DELETE", "/api/v1/groups/{id}", editor, s.deleteOf("group.delete", "group", (*store.Tx).DeleteGroup)},
+		{"GET", "/api/v1/attacks", viewer, listOf(s.store.Attacks), false},
+		{"GET", "/api/v1/attacks/{id}", viewer, getOf("id", s.store.Attack), false},
 
-		{"GET", "/api/v1/components", viewer, listOf(s.store.Components)},
-		{"POST", "/api/v1/components", editor, s.createComponent},
-		{"GET", "/api/v1/components/{ref}", viewer, getOf("ref", s.store.Component)},
-		{"PATCH", "/api/v1/components/{ref}", editor, s.patchComponent},
-		{"DELETE", "/api/v1/components/{ref}", editor, s.deleteComponent},
+		{"GET", "/api/v1/workspace", viewer, s.getWorkspace, false},
+		{"PATCH", "/api/v1/workspace", admin, s.patchWorkspace, false},
 
-		{"GET", "/api/v1/nodes", viewer, listOf(s.store.Nodes)},
-		{"POST", "/api/v1/nodes", editor, s.createNode},
-		{"GET", "/api/v1/nodes/{id}", viewer, getOf("id", s.store.Node)},
-		{"PATCH", "/api/v1/nodes/{id}", editor, s.patchNode},
-		{"DELETE", "/api/v1/nodes/{id}", editor, s.deleteOf("node.delete", "node", (*store.Tx).DeleteNode)},
-		{"POST", "/api/v1/nodes/{id}/rotate-token", editor, s.rotateNodeToken},
+		{"GET", "/api/v1/groups", viewer, listOf(s.store.Groups), false},
+		{"POST", "/api/v1/groups", editor, s.createGroup, false},
+		{"GET", "/api/v1/groups/{id}", viewer, getOf("id", s.store.Group), false},
+		{"PATCH", "/api/v1/groups/{id}", editor, s.patchGroup, false},
+		{"DELETE", "/api/v1/groups/{id}", editor, s.deleteOf("group.delete", "group", (*store.Tx).DeleteGroup), false},
 
-		{"GET", "/api/v1/incidents", viewer, s.listIncidents},
-		{"POST", "/api/v1/incidents", editor, s.createIncident},
-		{"GET", "/api/v1/incidents/{id}", viewer, getOf("id", s.store.Incident)},
-		{"PATCH", "/api/v1/incidents/{id}", editor, s.patchIncident},
-		{"DELETE", "/api/v1/incidents/{id}", editor, s.deleteOf("incident.delete", "incident", (*store.Tx).DeleteIncident)},
-		{"POST", "/api/v1/incidents/{id}/updates", editor, s.postIncidentUpdate},
-		{"POST", "/api/v1/incidents/{id}/resolve", editor, s.resolveIncident},
+		{"GET", "/api/v1/components", viewer, listOf(s.store.Components), false},
+		{"POST", "/api/v1/components", editor, s.createComponent, false},
+		{"GET", "/api/v1/components/{ref}", viewer, getOf("ref", s.store.Component), false},
+		{"PATCH", "/api/v1/components/{ref}", editor, s.patchComponent, false},
+		{"DELETE", "/api/v1/components/{ref}", editor, s.deleteComponent, false},
 
-		{"GET", "/api/v1/maintenances", viewer, listOf(s.store.Maintenances)},
-		{"POST", "/api/v1/maintenances", editor, s.createMaintenance},
-		{"GET", "/api/v1/maintenances/{id}", viewer, getOf("id", s.store.Maintenance)},
-		{"PATCH", "/api/v1/maintenances/{id}", editor, s.patchMaintenance},
-		{"DELETE", "/api/v1/maintenances/{id}", editor, s.deleteOf("maintenance.delete", "maintenance", (*store.Tx).DeleteMaintenance)},
+		{"GET", "/api/v1/nodes", viewer, listOf(s.store.Nodes), false},
+		{"POST", "/api/v1/nodes", editor, s.createNode, false},
+		{"GET", "/api/v1/nodes/{id}", viewer, getOf("id", s.store.Node), false},
+		{"PATCH", "/api/v1/nodes/{id}", editor, s.patchNode, false},
+		{"DELETE", "/api/v1/nodes/{id}", editor, s.deleteOf("node.delete", "node", (*store.Tx).DeleteNode), false},
+		{"POST", "/api/v1/nodes/{id}/rotate-token", editor, s.rotateNodeToken, false},
 
-		{"GET", "/api/v1/api-keys", admin, listOf(s.store.APIKeys)},
-		{"POST", "/api/v1/api-keys", admin, s.createAPIKey},
-		{"DELETE", "/api/v1/api-keys/{id}", admin, s.revokeAPIKey},
+		{"GET", "/api/v1/incidents", viewer, s.listIncidents, false},
+		{"POST", "/api/v1/incidents", editor, s.createIncident, false},
+		{"GET", "/api/v1/incidents/{id}", viewer, getOf("id", s.store.Incident), false},
+		{"PATCH", "/api/v1/incidents/{id}", editor, s.patchIncident, false},
+		{"DELETE", "/api/v1/incidents/{id}", editor, s.deleteOf("incident.delete", "incident", (*store.Tx).DeleteIncident), false},
+		{"POST", "/api/v1/incidents/{id}/updates", editor, s.postIncidentUpdate, false},
+		{"POST", "/api/v1/incidents/{id}/resolve", editor, s.resolveIncident, false},
 
-		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog)},
+		{"GET", "/api/v1/maintenances", viewer, listOf(s.store.Maintenances), false},
+		{"POST", "/api/v1/maintenances", editor, s.createMaintenance, false},
+		{"GET", "/api/v1/maintenances/{id}", viewer, getOf("id", s.store.Maintenance), false},
+		{"PATCH", "/api/v1/maintenances/{id}", editor, s.patchMaintenance, false},
+		{"DELETE", "/api/v1/maintenances/{id}", editor, s.deleteOf("maintenance.delete", "maintenance", (*store.Tx).DeleteMaintenance), false},
+
+		{"GET", "/api/v1/api-keys", admin, listOf(s.store.APIKeys), false},
+		{"POST", "/api/v1/api-keys", admin, s.createAPIKey, false},
+		{"DELETE", "/api/v1/api-keys/{id}", admin, s.revokeAPIKey, false},
+
+		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
 	}
 }
 
@@ -128,6 +141,17 @@ func (s *Server) Routes() []string {
 	out := make([]string, len(s.routes))
 	for i, rt := range s.routes {
 		out[i] = rt.method + " " + rt.pattern
+	}
+	return out
+}
+
+// AgentRoutes lists the routes that take a node token.
+func (s *Server) AgentRoutes() []string {
+	var out []string
+	for _, rt := range s.routes {
+		if rt.node {
+			out = append(out, rt.method+" "+rt.pattern)
+		}
 	}
 	return out
 }
@@ -149,7 +173,13 @@ func (s *Server) dispatch(routes []route) http.Handler {
 		}
 		rt := routes[i]
 		var c *caller
-		if rt.minRole != "" {
+		if rt.node {
+			var err error
+			if c, err = s.authenticateNode(r); err != nil {
+				writeError(w, r, s.log, err)
+				return
+			}
+		} else if rt.minRole != "" {
 			var err error
 			if c, err = s.authenticate(r); err != nil {
 				writeError(w, r, s.log, err)
@@ -181,6 +211,23 @@ func (s *Server) authenticate(r *http.Request) (*caller, error) {
 	}
 	s.touch(r.Context(), key)
 	return &caller{workspace: key.WorkspaceID, key: key}, nil
+}
+
+// authenticateNode finds the node of the request's bearer token.
+func (s *Server) authenticateNode(r *http.Request) (*caller, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || !secret.HasKind(token, secret.KindNodeToken) {
+		return nil, errNodeUnauthorized
+	}
+	n, err := s.store.NodeByToken(r.Context(), token)
+	if err != nil {
+		if r.Context().Err() == nil && !isNotFound(err) {
+			return nil, err
+		}
+		return nil, errNodeUnauthorized
+	}
+	return &caller{workspace: n.WorkspaceID, node: n}, nil
 }
 
 // touch records when a key was last used, at most once a minute per key so

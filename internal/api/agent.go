@@ -1,0 +1,96 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/store"
+)
+
+// maxBatch bounds the events of one agent request.
+const maxBatch = 500
+
+type eventsInput struct {
+	Events []sw.AttackEvent `json:"events"`
+}
+
+type eventsOutput struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+}
+
+// agentEvents stores a batch of attack events from a node's agent. The
+// whole batch is checked first and stored in one transaction: a batch is
+// kept entirely or not at all, and a retried batch only counts duplicates.
+func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in eventsInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.Events) == 0 || len(in.Events) > maxBatch {
+		return sw.Invalid("events", "must hold 1 to %d events", maxBatch)
+	}
+	for i := range in.Events {
+		if err := sw.CheckAttackEvent(i, &in.Events[i]); err != nil {
+			return err
+		}
+	}
+	var out eventsOutput
+	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
+		out = eventsOutput{}
+		for i := range in.Events {
+			stored, err := tx.RecordAttackEvent(r.Context(), c.workspace, c.node.ID, &in.Events[i])
+			if err != nil {
+				return err
+			}
+			if stored {
+				out.Accepted++
+			} else {
+				out.Duplicates++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// heartbeatInput is what an agent reports every few seconds.
+type heartbeatInput struct {
+	AgentVersion  string `json:"agent_version"`
+	Source        string `json:"source"`
+	PPS           uint64 `json:"pps"`
+	BPS           uint64 `json:"bps"`
+	Hosts         int    `json:"hosts"`
+	ActiveAttacks int    `json:"active_attacks"`
+	SpoolBacklog  int    `json:"spool_backlog"`
+}
+
+func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in heartbeatInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := sw.CheckText("agent_version", in.AgentVersion, 64, false); err != nil {
+		return err
+	}
+	if err := sw.CheckText("source", in.Source, 200, false); err != nil {
+		return err
+	}
+	summary, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
+		return tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, summary)
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+// RecordAttackEvent stores one event from node's agent, once: a repeat of
+// an event already stored (a retried batch) changes nothing and reports
+// false. The attack's row takes the event's state when the event is newer
+// than what it holds, so events may arrive in any order.
+func (tx *Tx) RecordAttackEvent(ctx context.Context, ws, node string, e *sw.AttackEvent) (bool, error) {
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return false, err
+	}
+	res, err := tx.db.ExecContext(ctx, `INSERT INTO attack_events (id, node_id, workspace_id, attack_id, seq, type, at, received_at, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (node_id, id) DO NOTHING`,
+		e.ID, node, ws, e.AttackID, e.Seq, e.Type, ts(e.At), ts(tx.now), string(payload))
+	if err != nil {
+		return false, fmt.Errorf("store attack event %s: %w", e.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	vectors, err := json.Marshal(e.Vectors)
+	if err != nil {
+		return false, err
+	}
+	sources, err := json.Marshal(e.TopSources)
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.db.ExecContext(ctx, `INSERT INTO attacks (id, node_id, workspace_id, target, phase, severity, classification,
+			confidence, title, vectors, pps, bps, peak_pps, peak_bps, distinct_sources, top_sources, last_seq, started_at, updated_at, ended_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+		ON CONFLICT (node_id, id) DO UPDATE SET target = excluded.target, phase = excluded.phase, severity = excluded.severity,
+			classification = excluded.classification, confidence = excluded.confidence, title = excluded.title,
+			vectors = excluded.vectors, pps = excluded.pps, bps = excluded.bps, peak_pps = excluded.peak_pps,
+			peak_bps = excluded.peak_bps, distinct_sources = excluded.distinct_sources, top_sources = excluded.top_sources,
+			last_seq = excluded.last_seq, started_at = excluded.started_at, updated_at = excluded.updated_at, ended_at = excluded.ended_at
+		WHERE attacks.last_seq < excluded.last_seq`,
+		e.AttackID, node, ws, e.Target, e.Phase, e.Severity, e.Classification, e.Confidence, e.Title, string(vectors),
+		int64(e.PPS), int64(e.BPS), int64(e.PeakPPS), int64(e.PeakBPS), int64(e.Sources), string(sources), e.Seq,
+		ts(e.StartedAt), ts(e.At), nullTS(e.EndedAt))
+	if err != nil {
+		return false, fmt.Errorf("store attack %s: %w", e.AttackID, err)
+	}
+	return true, nil
+}
+
+const attackColumns = `id, node_id, target, phase, severity, classification, confidence, title, vectors, pps, bps, peak_pps,
+	peak_bps, distinct_sources, top_sources, started_at, updated_at, ended_at`
+
+func scanAttack(row interface{ Scan(...any) error }) (*sw.Attack, error) {
+	var a sw.Attack
+	var vectors, sources string
+	var pps, bps, peakPPS, peakBPS, srcs int64
+	var started, updated int64
+	var ended sql.NullInt64
+	if err := row.Scan(&a.ID, &a.NodeID, &a.Target, &a.Phase, &a.Severity, &a.Classification, &a.Confidence, &a.Title,
+		&vectors, &pps, &bps, &peakPPS, &peakBPS, &srcs, &sources, &started, &updated, &ended); err != nil {
+		return nil, err
+	}
+	a.PPS, a.BPS, a.PeakPPS, a.PeakBPS, a.Sources = uint64(pps), uint64(bps), uint64(peakPPS), uint64(peakBPS), uint64(srcs)
+	a.StartedAt, a.UpdatedAt, a.EndedAt = fromTS(started), fromTS(updated), fromNullTS(ended)
+	if err := json.Unmarshal([]byte(vectors), &a.Vectors); err != nil {
+		return nil, fmt.Errorf("attack %s vectors: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(sources), &a.TopSources); err != nil {
+		return nil, fmt.Errorf("attack %s sources: %w", a.ID, err)
+	}
+	return &a, nil
+}
+
+// Attacks lists workspace ws's attacks, newest first.
+func (r *Reader) Attacks(ctx context.Context, ws string, p Page) ([]sw.Attack, bool, error) {
+	p = p.clamp()
+	rows, err := r.db.QueryContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1
+		ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
+	if err != nil {
+		return nil, false, fmt.Errorf("list attacks: %w", err)
+	}
+	defer rows.Close()
+	var out []sw.Attack
+	for rows.Next() {
+		a, err := scanAttack(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, *a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	out, more := trim(out, p)
+	return out, more, nil
+}
+
+// Attack returns workspace ws's attack id with its timeline of events.
+func (r *Reader) Attack(ctx context.Context, ws, id string) (*sw.Attack, error) {
+	a, err := scanAttack(r.db.QueryRowContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND id = $2
+		ORDER BY started_at DESC LIMIT 1`, ws, id))
+	if err != nil {
+		return nil, notFound(err, "attack", id)
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT payload FROM attack_events WHERE workspace_id = $1 AND node_id = $2 AND attack_id = $3
+		ORDER BY seq`, ws, a.NodeID, id)
+	if err != nil {
+		return nil, fmt.Errorf("attack %s timeline: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var payload string
+		if err := rows.Scan(&payload); err != nil {
+			return nil, err
+		}
+		var e sw.AttackEvent
+		if err := json.Unmarshal([]byte(payload), &e); err != nil {
+			return nil, fmt.Errorf("attack %s event: %w", id, err)
+		}
+		a.Timeline = append(a.Timeline, e)
+	}
+	return a, rows.Err()
+}
+
+// AttackEventCount counts the events stored for a node, for tests and
+// metrics.
+func (r *Reader) AttackEventCount(ctx context.Context, ws, node string) (int, error) {
+	var n int
+	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM attack_events WHERE workspace_id = $1 AND node_id = $2`, ws, node).Scan(&n)
+	return n, err
+}
