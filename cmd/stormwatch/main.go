@@ -31,6 +31,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the control plane: pages, dashboard, APIs, rules, notifications", runServe},
+		{"agent", "node agent: read traffic, detect attacks, report them to a server", runAgent},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"workspace", "create and list workspaces (workspace create --slug S --name N)", runWorkspace},
 		{"version", "print version, commit and Go version", runVersion},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stormwatch/stormwatch/internal/capture/pcapgen"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
@@ -256,5 +258,54 @@ func TestHelpTeaches(t *testing.T) {
 	stdout, _, code := runCLI(t, nil, "version")
 	if code != 0 || !strings.Contains(stdout, "go1.") {
 		t.Errorf("version: %d %q", code, stdout)
+	}
+}
+
+func TestAgentReportsReplayedAttack(t *testing.T) {
+	dir := t.TempDir()
+	key, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir)
+	key = strings.TrimSpace(key)
+	if code != 0 {
+		t.Fatal("workspace create failed")
+	}
+	s := startServe(t, "--data-dir", dir)
+	code, node := call(t, "POST", s.url+"/api/v1/nodes", key, `{"name":"edge-1"}`)
+	if code != 201 {
+		t.Fatalf("create node: %d %v", code, node)
+	}
+	victim := net.IPv4(203, 0, 113, 7)
+	web := pcapgen.Mix{Kind: pcapgen.WebClients(victim), PPS: 1000}
+	pcap := filepath.Join(dir, "attack.pcap")
+	_, err := pcapgen.Write(pcap, pcapgen.Scenario{Start: time.Date(2026, 6, 7, 2, 14, 0, 0, time.UTC), Phases: []pcapgen.Phase{
+		{Duration: 2 * time.Second, Mixes: []pcapgen.Mix{web}},
+		{Duration: 4 * time.Second, Mixes: []pcapgen.Mix{web, {Kind: pcapgen.Reflected(victim, 53, 1400), PPS: 15_000}}},
+		{Duration: 14 * time.Second, Mixes: []pcapgen.Mix{web}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, nil, "agent", "--server", s.url, "--token", node["token"].(string), "--prefix", "203.0.113.0/24",
+		"--pcap", pcap, "--replay-speed", "max", "--threshold-pps", "15k", "--threshold-bps", "150M",
+		"--threshold-amplification-pps", "5k", "--link-capacity", "1G", "--spool-dir", filepath.Join(dir, "spool"))
+	if code != 0 {
+		t.Fatalf("agent exited %d:\n%s", code, stderr)
+	}
+	code, list := call(t, "GET", s.url+"/api/v1/attacks", key, "")
+	attacks := list["data"].([]any)
+	if code != 200 || len(attacks) != 1 {
+		t.Fatalf("attacks: %d %v", code, list)
+	}
+	a := attacks[0].(map[string]any)
+	if a["classification"] != "dns_amplification" || a["phase"] != "ended" || a["target"] != "203.0.113.7" ||
+		!strings.HasPrefix(a["title"].(string), "UDP flood (DNS amplification) on 203.0.113.7") {
+		t.Fatalf("attack = %v", a)
+	}
+	code, nodeNow := call(t, "GET", s.url+"/api/v1/nodes/"+node["id"].(string), key, "")
+	if code != 200 || nodeNow["last_heartbeat_at"] == nil {
+		t.Errorf("no heartbeat recorded: %v", nodeNow)
+	}
+	_, stderr, code = runCLI(t, nil, "agent", "--server", s.url, "--token", "nope", "--prefix", "203.0.113.0/24", "--pcap", pcap)
+	if code != 2 || !strings.Contains(stderr, "token:") {
+		t.Errorf("bad token: exit %d, %s", code, stderr)
 	}
 }

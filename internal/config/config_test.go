@@ -153,3 +153,25 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    uint64
+		wantErr bool
+	}{
+		{"200k", 200_000, false}, {"1.5M", 1_500_000, false}, {"10G", 10_000_000_000, false},
+		{"2500", 2500, false}, {"0", 0, false}, {"fast", 0, true}, {"-1k", 0, true}, {"", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseRate(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseRate(%q) = %d, %v", tt.in, got, err)
+		}
+		if err == nil && tt.in != "0" {
+			if back, _ := ParseRate(FormatRate(got)); back != got {
+				t.Errorf("FormatRate(%d) = %q does not parse back", got, FormatRate(got))
+			}
+		}
+	}
+}

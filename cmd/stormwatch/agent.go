@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stormwatch/stormwatch/internal/agent"
+	"github.com/stormwatch/stormwatch/internal/config"
+	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/secret"
+)
+
+// agentFlags binds the detection settings to flags.
+type agentFlags struct {
+	d                                          detect.Settings
+	pps, bps, udp, syn, icmp, frag, gre, amp   config.Rate
+	prefixPPS, prefixBPS, minPPS, minBPS, link config.Rate
+	severity                                   string
+	prefixes                                   config.StringList
+}
+
+func (f *agentFlags) register(fs *flag.FlagSet) {
+	def := detect.DefaultSettings()
+	f.d = def
+	rate := func(r *config.Rate, name string, v uint64, usage string) {
+		*r = config.Rate(v)
+		fs.Var(r, name, usage)
+	}
+	fs.Var(&f.prefixes, "prefix", "protected `CIDR` (repeatable; traffic to other addresses is ignored)")
+	rate(&f.pps, "threshold-pps", def.PPS, "packets/s to one address that make an attack (0 turns it off)")
+	rate(&f.bps, "threshold-bps", def.BPS, "bits/s to one address that make an attack, e.g. 2G")
+	rate(&f.udp, "threshold-udp-pps", def.UDPPPS, "UDP packets/s to one address")
+	rate(&f.syn, "threshold-syn-pps", def.SYNPPS, "TCP SYN packets/s to one address")
+	rate(&f.icmp, "threshold-icmp-pps", def.ICMPPPS, "ICMP packets/s to one address")
+	rate(&f.frag, "threshold-fragment-pps", def.FragmentPPS, "IP fragments/s to one address")
+	rate(&f.gre, "threshold-gre-pps", def.GREPPS, "GRE packets/s to one address")
+	rate(&f.amp, "threshold-amplification-pps", def.AmplificationPPS, "packets/s from known amplification services (DNS, NTP, …)")
+	rate(&f.prefixPPS, "threshold-prefix-pps", 0, "packets/s to a whole prefix (carpet bombing); 0 means 4× --threshold-pps")
+	rate(&f.prefixBPS, "threshold-prefix-bps", 0, "bits/s to a whole prefix; 0 means 4× --threshold-bps")
+	fs.Uint64Var(&f.d.CarpetMinTargets, "carpet-min-targets", def.CarpetMinTargets, "distinct destinations that make prefix-wide traffic carpet bombing")
+	fs.DurationVar(&f.d.Learn, "learn", def.Learn, "traffic seen before learned baselines apply")
+	fs.Float64Var(&f.d.Sigma, "baseline-sigma", def.Sigma, "learned threshold: mean + this many standard deviations")
+	fs.Float64Var(&f.d.Factor, "baseline-factor", def.Factor, "learned threshold: at least this many times the mean")
+	rate(&f.minPPS, "baseline-min-pps", def.MinPPS, "learned thresholds never fire below this packet rate")
+	rate(&f.minBPS, "baseline-min-bps", def.MinBPS, "learned thresholds never fire below this bit rate")
+	fs.DurationVar(&f.d.Onset, "onset", def.Onset, "anomalous this long before attack.started")
+	fs.DurationVar(&f.d.Subsiding, "subsiding", def.Subsiding, "under half the peak this long before attack.subsiding")
+	fs.DurationVar(&f.d.HoldDown, "hold-down", def.HoldDown, "under threshold this long before attack.ended")
+	fs.DurationVar(&f.d.Reonset, "reonset", def.Reonset, "a new onset this soon after the end continues the same attack")
+	fs.DurationVar(&f.d.UpdateEvery, "update-every", def.UpdateEvery, "attack.updated period while an attack lasts")
+	rate(&f.link, "link-capacity", def.LinkBPS, "capacity of the protected link in bits/s, for severity, e.g. 10G")
+	fs.StringVar(&f.severity, "severity-ratios", "2,5,20", "magnitudes over threshold that make an attack medium, high, critical")
+}
+
+func (f *agentFlags) settings() (detect.Settings, error) {
+	s := f.d
+	s.PPS, s.BPS, s.UDPPPS, s.SYNPPS, s.ICMPPPS = uint64(f.pps), uint64(f.bps), uint64(f.udp), uint64(f.syn), uint64(f.icmp)
+	s.FragmentPPS, s.GREPPS, s.AmplificationPPS = uint64(f.frag), uint64(f.gre), uint64(f.amp)
+	s.PrefixPPS, s.PrefixBPS, s.MinPPS, s.MinBPS, s.LinkBPS = uint64(f.prefixPPS), uint64(f.prefixBPS), uint64(f.minPPS), uint64(f.minBPS), uint64(f.link)
+	for _, p := range f.prefixes {
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			return s, &config.Error{Msg: fmt.Sprintf("prefix: %q is not a CIDR such as 203.0.113.0/24", p)}
+		}
+		s.Prefixes = append(s.Prefixes, pre)
+	}
+	parts := strings.Split(f.severity, ",")
+	if len(parts) != 3 {
+		return s, &config.Error{Msg: "severity-ratios: want three numbers such as 2,5,20"}
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || v <= 0 {
+			return s, &config.Error{Msg: fmt.Sprintf("severity-ratios: %q is not a positive number", p)}
+		}
+		s.SeverityRatios[i] = v
+	}
+	if err := s.Validate(); err != nil {
+		return s, &config.Error{Msg: err.Error()}
+	}
+	return s, nil
+}
+
+// parseSpeed reads --replay-speed: 1x, 10x, 0.5x or max.
+func parseSpeed(s string) (float64, error) {
+	if s == "max" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "x"), 64)
+	if err != nil || v <= 0 {
+		return 0, &config.Error{Msg: fmt.Sprintf("replay-speed: %q is not 1x, 10x, … or max", s)}
+	}
+	return v, nil
+}
+
+func runAgent(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("agent", "stormwatch agent --server URL --token TOKEN --prefix CIDR --pcap FILE [flags]", `
+Runs a node's agent: reads traffic, detects and classifies attacks on the
+protected prefixes, and reports every step of an attack to the server
+(attack.started with severity and classification, then updated,
+mitigating, subsiding, ended). Events are kept in a durable spool under
+--spool-dir until the server has them, so a server outage or an agent
+restart loses nothing; heartbeats report the traffic every few seconds.
+
+Source: --pcap replays a pcap or pcapng capture; detection runs on the
+capture's own timestamps, so any --replay-speed gives the same result. The
+agent exits once a replay is reported in full.
+
+Thresholds follow FastNetMon's: per protected address, in total and per
+kind of traffic (rates take k, M, G: 200k, 2G). After --learn of traffic,
+learned baselines (mean + sigma·sd, at least factor·mean, never below the
+floors) also apply. Severity: the magnitude over the threshold crossed
+(--severity-ratios) or the share of --link-capacity used (20/50/90 %).`, `
+  stormwatch agent --server https://status.example.com --token swn_… \
+    --prefix 203.0.113.0/24 --pcap attack.pcap --replay-speed 10x
+  STORMWATCH_TOKEN=swn_… stormwatch agent --server http://127.0.0.1:8080 --prefix 203.0.113.0/24 \
+    --pcap capture.pcapng --threshold-pps 100k --threshold-bps 1G --link-capacity 10G \
+    --mitigation-command "/usr/local/bin/blackhole --from-stdin"`, stderr)
+	var af agentFlags
+	af.register(fs)
+	server := fs.String("server", "", "`URL` of the stormwatch server (required)")
+	token := fs.String("token", "", "the node's `token` (swn_…) from POST /api/v1/nodes (required)")
+	pcap := fs.String("pcap", "", "replay this pcap or pcapng `file`")
+	speed := fs.String("replay-speed", "1x", "`speed` of --pcap: 1x recorded timing, 10x ten times faster, max as fast as possible")
+	spoolDir := fs.String("spool-dir", "./agent-spool", "`directory` of the durable event spool")
+	heartbeat := fs.Duration("heartbeat", 5*time.Second, "heartbeat period")
+	mitCmd := fs.String("mitigation-command", "", "`command` run when an attack starts, with the event as JSON on stdin")
+	mitURL := fs.String("mitigation-url", "", "`URL` that gets the event as a JSON POST when an attack starts")
+	var logc config.Log
+	logc.Register(fs)
+	if err := config.Parse(fs, args, env); err != nil {
+		return err
+	}
+	if err := logc.Validate(); err != nil {
+		return err
+	}
+	if u, err := url.Parse(*server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &config.Error{Msg: fmt.Sprintf("server: %q is not an http(s) URL", *server)}
+	}
+	if !secret.HasKind(*token, secret.KindNodeToken) {
+		return &config.Error{Msg: "token: want the node token (swn_… from POST /api/v1/nodes)"}
+	}
+	if *pcap == "" {
+		return &config.Error{Msg: "no source: give --pcap FILE"}
+	}
+	sp, err := parseSpeed(*speed)
+	if err != nil {
+		return err
+	}
+	settings, err := af.settings()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(*pcap); err != nil {
+		return &config.Error{Msg: fmt.Sprintf("pcap: %v", err)}
+	}
+	spool, err := agent.OpenSpool(*spoolDir)
+	if err != nil {
+		return err
+	}
+	defer spool.Close()
+	log := logc.Logger(os.Stderr)
+	a := agent.New(agent.Config{Detect: settings, Source: &agent.PcapSource{Path: *pcap, Speed: sp}, Spool: spool,
+		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: true,
+		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}})
+	log.Info("agent started", "source", "pcap:"+*pcap, "speed", *speed, "prefixes", af.prefixes.String(), "pending", spool.Pending())
+	if err := a.Run(ctx); err != nil {
+		return err
+	}
+	log.Info("agent stopped", "pending", spool.Pending())
+	return nil
+}

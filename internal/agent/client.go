@@ -1,0 +1,104 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+// Client talks to the server's agent API with the node's token.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// NewClient returns a client of the server at base (http(s)://host:port).
+func NewClient(base, token string) *Client {
+	return &Client{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// PermanentError is an answer that retrying the same request cannot
+// change (the server refused the content).
+type PermanentError struct {
+	Status int
+	Body   string
+}
+
+func (e *PermanentError) Error() string {
+	return fmt.Sprintf("server refused the request (%d): %s", e.Status, e.Body)
+}
+
+// IsPermanent reports whether err is a refusal that retrying cannot fix.
+func IsPermanent(err error) bool {
+	var pe *PermanentError
+	return errors.As(err, &pe)
+}
+
+func (c *Client) post(ctx context.Context, path string, body any, out any) error {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "stormwatch-agent")
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		if out != nil && len(data) > 0 {
+			return json.Unmarshal(data, out)
+		}
+		return nil
+	case res.StatusCode == http.StatusUnauthorized:
+		// A wrong token stays wrong, but an operator may fix it without
+		// restarting the agent: keep the events and retry.
+		return fmt.Errorf("server rejected the node token (401): check --token")
+	case res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusRequestTimeout:
+		return &PermanentError{Status: res.StatusCode, Body: strings.TrimSpace(string(data))}
+	}
+	return fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
+}
+
+// SendEvents posts a batch; a repeat of events the server has is harmless.
+func (c *Client) SendEvents(ctx context.Context, events []sw.AttackEvent) (accepted, duplicates int, err error) {
+	var out struct {
+		Accepted   int `json:"accepted"`
+		Duplicates int `json:"duplicates"`
+	}
+	err = c.post(ctx, "/api/v1/agent/events", map[string]any{"events": events}, &out)
+	return out.Accepted, out.Duplicates, err
+}
+
+// Heartbeat reports that the agent is alive, with a traffic summary.
+type Heartbeat struct {
+	AgentVersion  string `json:"agent_version"`
+	Source        string `json:"source"`
+	PPS           uint64 `json:"pps"`
+	BPS           uint64 `json:"bps"`
+	Hosts         int    `json:"hosts"`
+	ActiveAttacks int    `json:"active_attacks"`
+	SpoolBacklog  int    `json:"spool_backlog"`
+}
+
+// SendHeartbeat posts a heartbeat.
+func (c *Client) SendHeartbeat(ctx context.Context, hb Heartbeat) error {
+	return c.post(ctx, "/api/v1/agent/heartbeat", hb, nil)
+}

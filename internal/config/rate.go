@@ -1,0 +1,59 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Rate is a packets- or bits-per-second flag that takes SI suffixes:
+// 200k, 1.5M, 10G (powers of 1000, as rates are counted).
+type Rate uint64
+
+func (r *Rate) String() string { return FormatRate(uint64(*r)) }
+
+// Set parses a rate such as "10G".
+func (r *Rate) Set(s string) error {
+	v, err := ParseRate(s)
+	if err != nil {
+		return err
+	}
+	*r = Rate(v)
+	return nil
+}
+
+// ParseRate parses "200k", "1.5M", "10G", "2500" (bare numbers too).
+func ParseRate(s string) (uint64, error) {
+	t := strings.TrimSpace(s)
+	mult := 1.0
+	if n := len(t); n > 0 {
+		switch t[n-1] {
+		case 'k', 'K':
+			mult, t = 1e3, t[:n-1]
+		case 'm', 'M':
+			mult, t = 1e6, t[:n-1]
+		case 'g', 'G':
+			mult, t = 1e9, t[:n-1]
+		case 't', 'T':
+			mult, t = 1e12, t[:n-1]
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%q is not a rate such as 200k, 1.5M or 10G", s)
+	}
+	return uint64(f*mult + 0.5), nil
+}
+
+// FormatRate writes a rate with the largest SI suffix that keeps it whole.
+func FormatRate(v uint64) string {
+	for _, u := range []struct {
+		div    uint64
+		suffix string
+	}{{1_000_000_000_000, "T"}, {1_000_000_000, "G"}, {1_000_000, "M"}, {1_000, "k"}} {
+		if v >= u.div && v%u.div == 0 {
+			return strconv.FormatUint(v/u.div, 10) + u.suffix
+		}
+	}
+	return strconv.FormatUint(v, 10)
+}
