@@ -3,7 +3,8 @@
 # It starts and installs what the tests need on a fresh machine:
 #   - PostgreSQL on 127.0.0.1:5432 with a database "test" (trust auth),
 #   - staticcheck, pinned in go.mod's tool block (go tool staticcheck),
-#   - Debian's chromium for the browser tests (screenshots go to test-artifacts/).
+#   - Debian's chromium for the browser tests (screenshots go to test-artifacts/),
+#   - tcpreplay, softflowd and iproute2 for the live capture and flow tests.
 # Tests whose real parts are missing skip on a laptop and fail under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +37,16 @@ apt_install() {
 	as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-if ! command -v chromium >/dev/null; then
-	say "installing chromium"
-	apt_install chromium || say "chromium could not be installed: browser tests will skip (and fail under CI=true)"
+# Real parts of the tests: a browser, a packet replayer, a flow exporter,
+# network namespaces.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v tcpreplay >/dev/null || missing+=(tcpreplay)
+command -v softflowd >/dev/null || missing+=(softflowd)
+command -v ip >/dev/null || missing+=(iproute2)
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing ${missing[*]}"
+	apt_install "${missing[@]}" || say "could not install ${missing[*]}: their tests will skip (and fail under CI=true)"
 fi
 
 if ensure_postgres && pg_isready -q -h 127.0.0.1 -p 5432; then

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stormwatch/stormwatch/internal/agent"
+	"github.com/stormwatch/stormwatch/internal/capture"
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/detect"
 	"github.com/stormwatch/stormwatch/internal/secret"
@@ -102,7 +103,7 @@ func parseSpeed(s string) (float64, error) {
 }
 
 func runAgent(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("agent", "stormwatch agent --server URL --token TOKEN --prefix CIDR --pcap FILE [flags]", `
+	fs := newFlags("agent", "stormwatch agent --server URL --token TOKEN --prefix CIDR (--interface NAME | --pcap FILE) [flags]", `
 Runs a node's agent: reads traffic, detects and classifies attacks on the
 protected prefixes, and reports every step of an attack to the server
 (attack.started with severity and classification, then updated,
@@ -110,15 +111,19 @@ mitigating, subsiding, ended). Events are kept in a durable spool under
 --spool-dir until the server has them, so a server outage or an agent
 restart loses nothing; heartbeats report the traffic every few seconds.
 
-Source: --pcap replays a pcap or pcapng capture; detection runs on the
-capture's own timestamps, so any --replay-speed gives the same result. The
-agent exits once a replay is reported in full.
+Sources: --interface captures live with AF_PACKET (a TPACKET_V3 ring,
+promiscuous, several interfaces allowed; needs CAP_NET_RAW); --pcap
+replays a pcap or pcapng capture, with detection on the capture's own
+timestamps so that any --replay-speed gives the same result, and the agent
+exits once the replay is reported in full.
 
 Thresholds follow FastNetMon's: per protected address, in total and per
 kind of traffic (rates take k, M, G: 200k, 2G). After --learn of traffic,
 learned baselines (mean + sigma·sd, at least factor·mean, never below the
 floors) also apply. Severity: the magnitude over the threshold crossed
 (--severity-ratios) or the share of --link-capacity used (20/50/90 %).`, `
+  stormwatch agent --server https://status.example.com --token swn_… \
+    --prefix 203.0.113.0/24 --interface eth1
   stormwatch agent --server https://status.example.com --token swn_… \
     --prefix 203.0.113.0/24 --pcap attack.pcap --replay-speed 10x
   STORMWATCH_TOKEN=swn_… stormwatch agent --server http://127.0.0.1:8080 --prefix 203.0.113.0/24 \
@@ -129,6 +134,8 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 	server := fs.String("server", "", "`URL` of the stormwatch server (required)")
 	token := fs.String("token", "", "the node's `token` (swn_…) from POST /api/v1/nodes (required)")
 	pcap := fs.String("pcap", "", "replay this pcap or pcapng `file`")
+	var ifaces config.StringList
+	fs.Var(&ifaces, "interface", "capture live from this network `interface` with AF_PACKET (repeatable; needs CAP_NET_RAW)")
 	speed := fs.String("replay-speed", "1x", "`speed` of --pcap: 1x recorded timing, 10x ten times faster, max as fast as possible")
 	spoolDir := fs.String("spool-dir", "./agent-spool", "`directory` of the durable event spool")
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "heartbeat period")
@@ -148,8 +155,8 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 	if !secret.HasKind(*token, secret.KindNodeToken) {
 		return &config.Error{Msg: "token: want the node token (swn_… from POST /api/v1/nodes)"}
 	}
-	if *pcap == "" {
-		return &config.Error{Msg: "no source: give --pcap FILE"}
+	if (*pcap == "") == (len(ifaces) == 0) {
+		return &config.Error{Msg: "source: give either --pcap FILE or --interface NAME (repeatable)"}
 	}
 	sp, err := parseSpeed(*speed)
 	if err != nil {
@@ -159,8 +166,27 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(*pcap); err != nil {
-		return &config.Error{Msg: fmt.Sprintf("pcap: %v", err)}
+	var source agent.Source
+	if *pcap != "" {
+		if _, err := os.Stat(*pcap); err != nil {
+			return &config.Error{Msg: fmt.Sprintf("pcap: %v", err)}
+		}
+		source = &agent.PcapSource{Path: *pcap, Speed: sp}
+	} else {
+		live := &agent.LiveSource{}
+		defer func() {
+			for _, c := range live.Captures {
+				c.Close()
+			}
+		}()
+		for _, name := range ifaces {
+			c, err := capture.OpenLive(name)
+			if err != nil {
+				return err
+			}
+			live.Captures = append(live.Captures, c)
+		}
+		source = live
 	}
 	spool, err := agent.OpenSpool(*spoolDir)
 	if err != nil {
@@ -168,10 +194,10 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 	}
 	defer spool.Close()
 	log := logc.Logger(os.Stderr)
-	a := agent.New(agent.Config{Detect: settings, Source: &agent.PcapSource{Path: *pcap, Speed: sp}, Spool: spool,
-		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: true,
+	a := agent.New(agent.Config{Detect: settings, Source: source, Spool: spool,
+		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: *pcap != "",
 		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}})
-	log.Info("agent started", "source", "pcap:"+*pcap, "speed", *speed, "prefixes", af.prefixes.String(), "pending", spool.Pending())
+	log.Info("agent started", "source", source.Name(), "prefixes", af.prefixes.String(), "pending", spool.Pending())
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -232,3 +232,5 @@ func TestAgentRestartKeepsTheSpool(t *testing.T) {
 		t.Fatalf("spool still holds %d events", spool2.Pending())
 	}
 }
+
+func storePage() store.Page { return store.Page{Limit: 10} }
