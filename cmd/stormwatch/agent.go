@@ -103,7 +103,7 @@ func parseSpeed(s string) (float64, error) {
 }
 
 func runAgent(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("agent", "stormwatch agent --server URL --token TOKEN --prefix CIDR (--interface NAME | --pcap FILE) [flags]", `
+	fs := newFlags("agent", "stormwatch agent --server URL --token TOKEN --prefix CIDR (--interface NAME | --netflow ADDR | --sflow ADDR | --pcap FILE) [flags]", `
 Runs a node's agent: reads traffic, detects and classifies attacks on the
 protected prefixes, and reports every step of an attack to the server
 (attack.started with severity and classification, then updated,
@@ -112,7 +112,9 @@ mitigating, subsiding, ended). Events are kept in a durable spool under
 restart loses nothing; heartbeats report the traffic every few seconds.
 
 Sources: --interface captures live with AF_PACKET (a TPACKET_V3 ring,
-promiscuous, several interfaces allowed; needs CAP_NET_RAW); --pcap
+promiscuous, several interfaces allowed; needs CAP_NET_RAW); --sflow and
+--netflow collect flow exports from routers (sampling rates applied; use
+active timeouts of 1-2 s on NetFlow/IPFIX exporters); --pcap
 replays a pcap or pcapng capture, with detection on the capture's own
 timestamps so that any --replay-speed gives the same result, and the agent
 exits once the replay is reported in full.
@@ -125,6 +127,8 @@ floors) also apply. Severity: the magnitude over the threshold crossed
   stormwatch agent --server https://status.example.com --token swn_… \
     --prefix 203.0.113.0/24 --interface eth1
   stormwatch agent --server https://status.example.com --token swn_… \
+    --prefix 203.0.113.0/24 --netflow 0.0.0.0:2055 --sflow 0.0.0.0:6343
+  stormwatch agent --server https://status.example.com --token swn_… \
     --prefix 203.0.113.0/24 --pcap attack.pcap --replay-speed 10x
   STORMWATCH_TOKEN=swn_… stormwatch agent --server http://127.0.0.1:8080 --prefix 203.0.113.0/24 \
     --pcap capture.pcapng --threshold-pps 100k --threshold-bps 1G --link-capacity 10G \
@@ -136,6 +140,9 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 	pcap := fs.String("pcap", "", "replay this pcap or pcapng `file`")
 	var ifaces config.StringList
 	fs.Var(&ifaces, "interface", "capture live from this network `interface` with AF_PACKET (repeatable; needs CAP_NET_RAW)")
+	sflowAddr := fs.String("sflow", "", "collect sFlow v5 on this UDP `host:port` (e.g. 0.0.0.0:6343)")
+	netflowAddr := fs.String("netflow", "", "collect NetFlow v5/v9 and IPFIX on this UDP `host:port` (e.g. 0.0.0.0:2055)")
+	flowSampling := fs.Uint("flow-sampling", 1, "sampling `rate` of NetFlow exporters that do not announce theirs")
 	speed := fs.String("replay-speed", "1x", "`speed` of --pcap: 1x recorded timing, 10x ten times faster, max as fast as possible")
 	spoolDir := fs.String("spool-dir", "./agent-spool", "`directory` of the durable event spool")
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "heartbeat period")
@@ -155,8 +162,15 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 	if !secret.HasKind(*token, secret.KindNodeToken) {
 		return &config.Error{Msg: "token: want the node token (swn_… from POST /api/v1/nodes)"}
 	}
-	if (*pcap == "") == (len(ifaces) == 0) {
-		return &config.Error{Msg: "source: give either --pcap FILE or --interface NAME (repeatable)"}
+	flows := *sflowAddr != "" || *netflowAddr != ""
+	sources := 0
+	for _, on := range []bool{*pcap != "", len(ifaces) > 0, flows} {
+		if on {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return &config.Error{Msg: "source: give one of --pcap FILE, --interface NAME (repeatable), or --sflow/--netflow ADDR"}
 	}
 	sp, err := parseSpeed(*speed)
 	if err != nil {
@@ -172,6 +186,24 @@ floors) also apply. Severity: the magnitude over the threshold crossed
 			return &config.Error{Msg: fmt.Sprintf("pcap: %v", err)}
 		}
 		source = &agent.PcapSource{Path: *pcap, Speed: sp}
+	} else if flows {
+		fsrc := &agent.FlowSource{}
+		defer func() {
+			for _, c := range fsrc.Collectors {
+				c.Close()
+			}
+		}()
+		for kind, addr := range map[string]string{capture.FlowSFlow: *sflowAddr, capture.FlowNetFlow: *netflowAddr} {
+			if addr == "" {
+				continue
+			}
+			c, err := capture.ListenFlows(kind, addr, uint32(*flowSampling))
+			if err != nil {
+				return err
+			}
+			fsrc.Collectors = append(fsrc.Collectors, c)
+		}
+		source = fsrc
 	} else {
 		live := &agent.LiveSource{}
 		defer func() {

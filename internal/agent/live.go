@@ -35,6 +35,12 @@ func (s *LiveSource) Run(ctx context.Context, emit func([]detect.Packet) error) 
 	for _, c := range s.Captures {
 		wg.Go(func() { errs <- c.Run(ctx, emit) })
 	}
+	return firstError(&wg, errs)
+}
+
+// firstError waits for the goroutines and returns the first error any of
+// them sent.
+func firstError(wg *sync.WaitGroup, errs chan error) error {
 	wg.Wait()
 	close(errs)
 	for err := range errs {

@@ -183,7 +183,7 @@ func sampleEvent(attack string, seq int) map[string]any {
 		"at": "2026-06-07T02:14:01Z", "target": "203.0.113.7", "phase": "detected", "severity": "high",
 		"classification": "dns_amplification", "confidence": 0.9, "title": "UDP flood (DNS amplification) on 203.0.113.7 — 3.2 Gbps",
 		"vectors": []any{map[string]any{"type": "amplification", "service": "dns", "port": 53, "proto": "udp", "pps": 280000, "bps": 3200000000, "confidence": 0.9}},
-		"pps": 280000, "bps": 3200000000, "peak_pps": 280000, "peak_bps": 3200000000, "distinct_sources": 1200,
+		"pps":     280000, "bps": 3200000000, "peak_pps": 280000, "peak_bps": 3200000000, "distinct_sources": 1200,
 		"top_sources": []any{map[string]any{"addr": "198.51.100.1", "pps": 5000}}, "started_at": "2026-06-07T02:14:00Z"}
 }
 

@@ -1,0 +1,122 @@
+package capture_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stormwatch/stormwatch/internal/capture"
+	"github.com/stormwatch/stormwatch/internal/capture/pcapgen"
+	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/netnstest"
+)
+
+// TestNetFlowFromSoftflowd feeds the collector from a real exporter:
+// softflowd watches one end of a veth pair and exports NetFlow v5, v9 and
+// IPFIX to the collector on loopback, while tcpreplay sends a SYN flood
+// into the other end; the detector sees the flood in the flows.
+func TestNetFlowFromSoftflowd(t *testing.T) {
+	pair := netnstest.Veth(t, "tcpreplay", "softflowd", "softflowctl")
+	pcap := filepath.Join(t.TempDir(), "syn.pcap")
+	_, err := pcapgen.Write(pcap, pcapgen.Scenario{Start: start, Phases: []pcapgen.Phase{
+		{Duration: 3 * time.Second, Mixes: []pcapgen.Mix{{Kind: pcapgen.TCPFlags(victim, 443, true, false, false, false), PPS: 20_000}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []int{5, 9, 10} {
+		t.Run("v"+strconv.Itoa(version), func(t *testing.T) {
+			c, err := capture.ListenFlows(capture.FlowNetFlow, "127.0.0.1:0", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			d := detect.New(testSettings())
+			var mu sync.Mutex
+			var events []detect.Event
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- c.Run(ctx, func(batch []detect.Packet) error {
+					mu.Lock()
+					defer mu.Unlock()
+					for i := range batch {
+						events = append(events, d.Observe(&batch[i])...)
+					}
+					return nil
+				})
+			}()
+			stop := startExporter(t, "-i", pair.Host, "-n", c.Addr().String(), "-v", strconv.Itoa(version))
+			pair.Replay(t, pcap)
+			stop() // flushes the flows still open
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				mu.Lock()
+				events = append(events, d.Flush(time.Now())...)
+				n := len(events)
+				mu.Unlock()
+				if n > 0 || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("NetFlow v%d: %d datagrams, %d records, %d undecodable", version, c.Datagrams.Load(), c.Records.Load(), c.Errors.Load())
+			if len(events) == 0 || events[0].Type != detect.EventStarted || events[0].Classification != "syn_flood" || events[0].Target != "203.0.113.7" {
+				t.Fatalf("events from flows: %+v", events)
+			}
+		})
+	}
+}
+
+// startExporter runs softflowd in the foreground with a 1 s active timeout
+// and returns the function that stops it gracefully (softflowctl
+// shutdown, which exports the open flows) and waits for it.
+func startExporter(t *testing.T, args ...string) func() {
+	t.Helper()
+	dir := t.TempDir()
+	ctl := filepath.Join(dir, "ctl")
+	log, err := os.Create(filepath.Join(dir, "softflowd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("softflowd", append(args, "-d", "-t", "maxlife=1", "-p", filepath.Join(dir, "pid"), "-c", ctl)...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); log.Close() })
+	// softflowd is ready once its control socket exists.
+	for i := 0; ; i++ {
+		if _, err := os.Stat(ctl); err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatal("softflowd never opened its control socket")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return func() {
+		if out, err := exec.Command("softflowctl", "-c", ctl, "shutdown").CombinedOutput(); err != nil {
+			t.Logf("softflowctl shutdown: %v %s", err, out)
+		}
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			out, _ := os.ReadFile(log.Name())
+			t.Fatalf("softflowd did not stop:\n%s", out)
+		}
+	}
+}
