@@ -4,7 +4,8 @@
 #   - PostgreSQL on 127.0.0.1:5432 with a database "test" (trust auth),
 #   - staticcheck, pinned in go.mod's tool block (go tool staticcheck),
 #   - Debian's chromium for the browser tests (screenshots go to test-artifacts/),
-#   - tcpreplay, softflowd and iproute2 for the live capture and flow tests.
+#   - tcpreplay, softflowd, pmacct and iproute2 for the live capture and
+#     flow exporter tests (in network namespaces the tests create).
 # Tests whose real parts are missing skip on a laptop and fail under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v tcpreplay >/dev/null || missing+=(tcpreplay)
 command -v softflowd >/dev/null || missing+=(softflowd)
+command -v pmacctd >/dev/null || missing+=(pmacct)
 command -v ip >/dev/null || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
 	say "installing ${missing[*]}"

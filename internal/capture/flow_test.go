@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +120,100 @@ func startExporter(t *testing.T, args ...string) func() {
 			t.Fatalf("softflowd did not stop:\n%s", out)
 		}
 	}
+}
+
+// TestSFlowFromPmacct feeds the sFlow collector from a real exporter:
+// pmacct's pmacctd with its sfprobe plugin samples one end of a veth pair
+// (1 in 4 packets) and exports sFlow v5 to the collector, while tcpreplay
+// sends a DNS amplification flood into the other end.
+func TestSFlowFromPmacct(t *testing.T) {
+	pair := netnstest.Veth(t, "tcpreplay", "pmacctd")
+	pcap := filepath.Join(t.TempDir(), "amp.pcap")
+	_, err := pcapgen.Write(pcap, pcapgen.Scenario{Start: start, Phases: []pcapgen.Phase{
+		{Duration: 3 * time.Second, Mixes: []pcapgen.Mix{{Kind: pcapgen.Reflected(victim, 53, 1400), PPS: 15_000}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := capture.ListenFlows(capture.FlowSFlow, "127.0.0.1:0", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d := detect.New(testSettings())
+	var mu sync.Mutex
+	var events []detect.Event
+	var sampled uint64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, func(batch []detect.Packet) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range batch {
+				sampled += batch[i].Count
+				events = append(events, d.Observe(&batch[i])...)
+			}
+			return nil
+		})
+	}()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pmacctd.conf")
+	err = os.WriteFile(conf, []byte("daemonize: false\npcap_interface: "+pair.Host+"\nplugins: sfprobe\n"+
+		"sfprobe_receiver: "+c.Addr().String()+"\nsfprobe_agentip: 127.0.0.1\nsampling_rate: 4\n"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := os.Create(filepath.Join(dir, "pmacctd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	sockets := packetSockets(t)
+	pm := exec.Command("pmacctd", "-f", conf)
+	pm.Stdout, pm.Stderr = log, log
+	if err := pm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = pm.Process.Kill(); _ = pm.Wait() }()
+	// pmacctd is capturing once its packet socket exists.
+	for i := 0; packetSockets(t) <= sockets; i++ {
+		if i > 250 {
+			t.Fatal("pmacctd never opened its capture")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	pair.Replay(t, pcap)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		events = append(events, d.Flush(time.Now())...)
+		n := len(events)
+		mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("sFlow: %d datagrams, %d samples standing for %d packets", c.Datagrams.Load(), c.Records.Load(), sampled)
+	if len(events) == 0 || events[0].Classification != "dns_amplification" || events[0].Target != "203.0.113.7" {
+		out, _ := os.ReadFile(log.Name())
+		t.Fatalf("events from sFlow: %+v\npmacctd:\n%s", events, out)
+	}
+}
+
+// packetSockets counts the AF_PACKET sockets open on the machine.
+func packetSockets(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/net/packet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "\n")
 }
