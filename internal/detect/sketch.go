@@ -35,14 +35,6 @@ func (h *hll) add(x uint64) {
 	}
 }
 
-func (h *hll) merge(o *hll) {
-	for i, r := range o.reg {
-		if r > h.reg[i] {
-			h.reg[i] = r
-		}
-	}
-}
-
 func (h *hll) reset() { h.reg = [1 << hllP]uint8{} }
 
 func (h *hll) estimate() uint64 {
