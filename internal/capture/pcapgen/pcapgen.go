@@ -36,10 +36,13 @@ type Phase struct {
 type Scenario struct {
 	Start  time.Time
 	Phases []Phase
+	// Variants is how many distinct frames each kind makes (sources,
+	// ports, sizes), 512 when zero.
+	Variants int
 }
 
-// variants is how many distinct frames each kind makes.
-const variants = 512
+// defaultVariants is how many distinct frames each kind makes by default.
+const defaultVariants = 512
 
 // Write serialises the scenario into a pcap file at path and returns the
 // number of packets written.
@@ -54,6 +57,10 @@ func Write(path string, s Scenario) (int, error) {
 		return 0, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	variants := s.Variants
+	if variants <= 0 {
+		variants = defaultVariants
+	}
 	n := 0
 	at := s.Start
 	for _, ph := range s.Phases {
@@ -111,9 +118,12 @@ func ip4(src, dst net.IP, proto layers.IPProtocol) *layers.IPv4 {
 	return &layers.IPv4{Version: 4, IHL: 5, TTL: 57, Protocol: proto, SrcIP: src, DstIP: dst}
 }
 
-// Spoofed returns a pseudo-random public source address for variant v.
+// Spoofed returns a public source address for variant v: distinct for
+// every variant (up to 16 million), scattered like spoofed addresses.
 func Spoofed(rng *rand.Rand, v int) net.IP {
-	return net.IPv4(byte(11+rng.IntN(180)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(1+v%250))
+	_ = rng
+	x := uint32(v) * 2654435761 // spread consecutive variants apart
+	return net.IPv4(byte(11+(x>>24)%180), byte(x>>16), byte(x>>8), byte(v))
 }
 
 func payload(n int) gopacket.Payload { return make([]byte, n) }
