@@ -33,6 +33,7 @@ func commands() []command {
 		{"serve", "run the control plane: pages, dashboard, APIs, rules, notifications", runServe},
 		{"agent", "node agent: read traffic, detect attacks, report them to a server", runAgent},
 		{"migrate", "apply database migrations and exit", runMigrate},
+		{"rules", "check an auto-publish rule file and explain a decision (rules check FILE)", runRules},
 		{"workspace", "create and list workspaces (workspace create --slug S --name N)", runWorkspace},
 		{"version", "print version, commit and Go version", runVersion},
 	}
@@ -80,6 +81,8 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
+		case errors.Is(err, errRulesInvalid):
+			return exitFailed
 		case errors.As(err, &cfgErr):
 			fmt.Fprintf(stderr, "stormwatch %s: %v\n", c.name, err)
 			return exitUsage

@@ -309,3 +309,23 @@ func TestAgentReportsReplayedAttack(t *testing.T) {
 		t.Errorf("bad token: exit %d, %s", code, stderr)
 	}
 }
+
+func TestRulesCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.rules")
+	good := filepath.Join(dir, "good.rules")
+	if err := os.WriteFile(bad, []byte("severity >= high -> publish immediately\n\nseverity >= huge -> draft\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte("severity >= high -> publish immediately\nseverity == medium -> publish after 60s if unresolved\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runCLI(t, nil, "rules", "check", bad)
+	if code != 1 || !strings.HasPrefix(stderr, bad+":3:13: severity is one of") {
+		t.Fatalf("bad file: exit %d, %q", code, stderr)
+	}
+	stdout, _, code := runCLI(t, nil, "rules", "check", good, "--severity", "medium", "--attack", "syn_flood")
+	if code != 0 || !strings.Contains(stdout, "2 rules, valid") || !strings.Contains(stdout, "publish after 1m0s") {
+		t.Fatalf("good file: exit %d, %q", code, stdout)
+	}
+}

@@ -228,3 +228,24 @@ func TestPaginationCursor(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesCheck(t *testing.T) {
+	e := newEnv(t, storetest.Open(t, store.SQLite))
+	_, key := e.workspace("acme", sw.RoleViewer)
+	got := e.must(200, "POST", "/api/v1/rules/check", key, map[string]any{"rules": "severity >= high -> publish immediately\nseverty == low -> draft"})
+	errs := got["errors"].([]any)
+	if got["valid"] != false || len(errs) != 1 || errs[0].(map[string]any)["line"] != 2.0 || errs[0].(map[string]any)["col"] != 1.0 {
+		t.Fatalf("invalid rules: %v", got)
+	}
+	got = e.must(200, "POST", "/api/v1/rules/check", key, map[string]any{
+		"rules":  "severity >= high -> publish immediately\nseverity == medium -> publish after 60s if unresolved\nduration > 5m -> escalate to major_outage",
+		"sample": map[string]any{"severity": "medium", "attack": "syn_flood", "duration": "6m", "component": "game-01"}})
+	d := got["decision"].(map[string]any)
+	if got["valid"] != true || d["publish"] != "publish after" || d["after_seconds"] != 60.0 || d["component_status"] != "major_outage" ||
+		d["rule"].(map[string]any)["line"] != 2.0 || len(d["escalations"].([]any)) != 1 {
+		t.Fatalf("decision: %v", got)
+	}
+	if r := e.do("POST", "/api/v1/rules/check", key, map[string]any{"rules": "", "sample": map[string]any{"severity": "apocalyptic"}}); r.status != 422 {
+		t.Fatalf("bad sample: %d", r.status)
+	}
+}

@@ -130,6 +130,8 @@ func (s *Server) table() []route {
 		{"DELETE", "/api/v1/api-keys/{id}", admin, s.revokeAPIKey, false},
 
 		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
+
+		{"POST", "/api/v1/rules/check", viewer, s.checkRules, false},
 	}
 }
 

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/rules"
+)
+
+type ruleSample struct {
+	Severity          sw.Severity `json:"severity"`
+	Attack            string      `json:"attack"`
+	Vectors           []string    `json:"vectors"`
+	BPS               uint64      `json:"bps"`
+	PPS               uint64      `json:"pps"`
+	Duration          string      `json:"duration"`
+	Component         string      `json:"component"`
+	Node              string      `json:"node"`
+	DuringMaintenance bool        `json:"during_maintenance"`
+}
+
+type rulesCheckInput struct {
+	Rules  string      `json:"rules"`
+	Sample *ruleSample `json:"sample"`
+}
+
+type ruleError struct {
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Message string `json:"message"`
+}
+
+type ruleRef struct {
+	Line int    `json:"line"`
+	Text string `json:"text"`
+}
+
+type decisionOutput struct {
+	Publish         string    `json:"publish"`
+	AfterSeconds    float64   `json:"after_seconds,omitempty"`
+	ComponentStatus string    `json:"component_status"`
+	Impact          string    `json:"impact"`
+	Rule            *ruleRef  `json:"rule"`
+	Escalations     []ruleRef `json:"escalations"`
+	Title           string    `json:"title,omitempty"`
+	Message         string    `json:"message,omitempty"`
+	Explanation     string    `json:"explanation"`
+}
+
+type rulesCheckOutput struct {
+	Valid    bool            `json:"valid"`
+	Rules    int             `json:"rules"`
+	Errors   []ruleError     `json:"errors"`
+	Decision *decisionOutput `json:"decision,omitempty"`
+}
+
+// checkRules validates a rule text and, with a sample attack, explains
+// what it decides. An invalid text is a normal answer (valid: false),
+// not an error: checking is what the caller asked for.
+func (s *Server) checkRules(w http.ResponseWriter, r *http.Request, _ *caller) error {
+	var in rulesCheckInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.Rules) > 256<<10 {
+		return sw.Invalid("rules", "at most 256 KiB of rules")
+	}
+	out := rulesCheckOutput{Errors: []ruleError{}}
+	set, err := rules.Parse(in.Rules)
+	var list rules.ErrorList
+	if errors.As(err, &list) {
+		for _, e := range list {
+			out.Errors = append(out.Errors, ruleError{e.Line, e.Col, e.Msg})
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	out.Valid, out.Rules = true, len(set.Rules)
+	if in.Sample != nil {
+		f, err := in.Sample.facts()
+		if err != nil {
+			return err
+		}
+		d := rules.Evaluate(set, f)
+		do := &decisionOutput{Publish: d.Publish.String(), AfterSeconds: d.After.Seconds(), ComponentStatus: string(d.Status),
+			Impact: string(d.Impact), Escalations: []ruleRef{}, Title: d.Title, Message: d.Message, Explanation: rules.Explain(d)}
+		if d.Decided != nil {
+			do.Rule = &ruleRef{d.Decided.Line, d.Decided.Text}
+		}
+		for _, e := range d.Escalated {
+			do.Escalations = append(do.Escalations, ruleRef{e.Line, e.Text})
+		}
+		out.Decision = do
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (in *ruleSample) facts() (rules.Facts, error) {
+	f := rules.Facts{Severity: in.Severity, Classification: in.Attack, Vectors: in.Vectors, BPS: in.BPS, PPS: in.PPS,
+		Component: in.Component, Node: in.Node, DuringMaintenance: in.DuringMaintenance}
+	if f.Severity == "" {
+		f.Severity = sw.SeverityLow
+	}
+	if !f.Severity.Valid() {
+		return f, sw.Invalid("sample.severity", "must be one of low, medium, high, critical")
+	}
+	if in.Duration != "" {
+		d, err := time.ParseDuration(in.Duration)
+		if err != nil || d < 0 {
+			return f, sw.Invalid("sample.duration", "must be a duration such as 90s or 5m")
+		}
+		f.Duration = d
+	}
+	if f.Vectors == nil && f.Classification != "" {
+		f.Vectors = []string{f.Classification}
+	}
+	return f, nil
+}
