@@ -249,3 +249,30 @@ func TestRulesCheck(t *testing.T) {
 		t.Fatalf("bad sample: %d", r.status)
 	}
 }
+
+func TestRuleSet(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		ws, key := e.workspace("acme", sw.RoleOwner)
+		_, editor := e.key(ws, sw.RoleEditor)
+		got := e.must(200, "GET", "/api/v1/rules", key, nil)
+		if got["default"] != true || !strings.Contains(got["rules"].(string), "severity >= high") {
+			t.Fatalf("default rules: %v", got)
+		}
+		r := e.do("PUT", "/api/v1/rules", key, map[string]any{"rules": "severity >= high -> publish immediately\nseverity => low -> draft"})
+		if r.status != 422 || !strings.Contains(string(r.body), "2:10: unknown operator") {
+			t.Fatalf("invalid rules: %d %s", r.status, r.body)
+		}
+		if got := e.must(200, "GET", "/api/v1/rules", key, nil); got["default"] != true {
+			t.Fatal("refused rules were stored")
+		}
+		if r := e.do("PUT", "/api/v1/rules", editor, map[string]any{"rules": "severity >= high -> draft"}); r.status != 403 {
+			t.Fatalf("editor changed rules: %d", r.status)
+		}
+		text := "component \"backup-*\": severity < high -> do not publish\nseverity >= medium -> publish immediately\n"
+		got = e.must(200, "PUT", "/api/v1/rules", key, map[string]any{"rules": text})
+		if got["rules"] != text || got["default"] != false || got["updated_at"] == nil {
+			t.Fatalf("stored rules: %v", got)
+		}
+	})
+}

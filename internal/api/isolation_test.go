@@ -76,6 +76,8 @@ func bodyFor(method, pattern string) any {
 		return map[string]any{"title": "x", "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-02T01:00:00Z"}
 	case strings.HasPrefix(pattern, "/api/v1/incidents"):
 		return map[string]any{"title": "x"}
+	case strings.HasPrefix(pattern, "/api/v1/rules") && method == "GET":
+		return nil
 	case strings.HasPrefix(pattern, "/api/v1/rules"):
 		return map[string]any{"rules": "severity >= high -> publish immediately"}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):

@@ -7,6 +7,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/rules"
+	"github.com/stormwatch/stormwatch/internal/store"
 )
 
 type ruleSample struct {
@@ -121,4 +122,56 @@ func (in *ruleSample) facts() (rules.Facts, error) {
 		f.Vectors = []string{f.Classification}
 	}
 	return f, nil
+}
+
+type ruleSetOutput struct {
+	Rules     string     `json:"rules"`
+	Default   bool       `json:"default"`
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+func (s *Server) getRules(w http.ResponseWriter, r *http.Request, c *caller) error {
+	text, at, ok, err := s.store.RuleText(r.Context(), c.workspace)
+	if err != nil {
+		return err
+	}
+	out := ruleSetOutput{Rules: text}
+	if ok {
+		out.UpdatedAt = &at
+	} else {
+		out.Rules, out.Default = rules.DefaultText, true
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type ruleSetInput struct {
+	Rules string `json:"rules"`
+}
+
+// putRules replaces the workspace's rules. An invalid text is refused
+// whole (422, the first problem's line and column in the message, every
+// problem in the error's field "rules"), and the old rules stay.
+func (s *Server) putRules(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var in ruleSetInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if len(in.Rules) > 256<<10 {
+		return sw.Invalid("rules", "at most 256 KiB of rules")
+	}
+	if _, err := rules.Parse(in.Rules); err != nil {
+		var list rules.ErrorList
+		if errors.As(err, &list) {
+			return sw.Invalid("rules", "%s", list.Error())
+		}
+		return err
+	}
+	err := s.mutate(r, c, "rules.update", "rules", func(tx *store.Tx) (string, any, error) {
+		return c.workspace, map[string]string{"rules": in.Rules}, tx.SetRuleText(r.Context(), c.workspace, in.Rules)
+	})
+	if err != nil {
+		return err
+	}
+	return s.getRules(w, r, c)
 }

@@ -131,6 +131,8 @@ func (s *Server) table() []route {
 
 		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
 
+		{"GET", "/api/v1/rules", viewer, s.getRules, false},
+		{"PUT", "/api/v1/rules", admin, s.putRules, false},
 		{"POST", "/api/v1/rules/check", viewer, s.checkRules, false},
 	}
 }

@@ -81,7 +81,9 @@ func (p *parser) errAt(t token, format string, args ...any) *Error {
 	return &Error{p.line, t.col, fmt.Sprintf(format, args...)}
 }
 
-func (p *parser) word(t token, w string) bool { return t.kind == tokWord && strings.EqualFold(t.text, w) }
+func (p *parser) word(t token, w string) bool {
+	return t.kind == tokWord && strings.EqualFold(t.text, w)
+}
 
 // rule := [ "component" STRING ":" ] expr "->" action
 func (p *parser) rule() (*Rule, *Error) {
