@@ -19,3 +19,15 @@ type Node struct {
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
 }
+
+// Heartbeat is what a node's agent reports every few seconds: that it is
+// alive, and the traffic it sees.
+type Heartbeat struct {
+	AgentVersion  string `json:"agent_version"`
+	Source        string `json:"source"`
+	PPS           uint64 `json:"pps"`
+	BPS           uint64 `json:"bps"`
+	Hosts         int    `json:"hosts"`
+	ActiveAttacks int    `json:"active_attacks"`
+	SpoolBacklog  int    `json:"spool_backlog"`
+}

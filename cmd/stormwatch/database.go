@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -31,4 +32,18 @@ func openStore(ctx context.Context, db config.Database, log *slog.Logger) (*stor
 		log.Info("applied migrations", "versions", fmt.Sprint(applied), "database", string(st.Dialect()))
 	}
 	return st, nil
+}
+
+// openConfigured validates the database and log settings, then opens the
+// store: the start of every command that touches the database.
+func openConfigured(ctx context.Context, db *config.Database, logc *config.Log) (*store.Store, *slog.Logger, error) {
+	if err := db.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if err := logc.Validate(); err != nil {
+		return nil, nil, err
+	}
+	log := logc.Logger(os.Stderr)
+	st, err := openStore(ctx, *db, log)
+	return st, log, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/stormwatch/stormwatch/internal/config"
 )
@@ -23,13 +22,7 @@ upgrading several replicas so that none starts on an old schema.`, `
 	if err := config.Parse(fs, args, env); err != nil {
 		return err
 	}
-	if err := db.Validate(); err != nil {
-		return err
-	}
-	if err := logc.Validate(); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, db, logc.Logger(os.Stderr))
+	st, _, err := openConfigured(ctx, &db, &logc)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -40,14 +39,10 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	if err := config.Parse(fs, args, env); err != nil {
 		return err
 	}
-	for _, v := range []interface{ Validate() error }{&db, &srv, &logc} {
-		if err := v.Validate(); err != nil {
-			return err
-		}
+	if err := srv.Validate(); err != nil {
+		return err
 	}
-	log := logc.Logger(os.Stderr)
-
-	st, err := openStore(ctx, db, log)
+	st, log, err := openConfigured(ctx, &db, &logc)
 	if err != nil {
 		return err
 	}

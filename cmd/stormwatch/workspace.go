@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -53,13 +52,7 @@ The key is shown only this once; stormwatch keeps only its hash.`, `
 	if err := sw.CheckText("name", *name, sw.MaxNameLen, true); err != nil {
 		return &config.Error{Msg: "--" + err.Error()}
 	}
-	if err := db.Validate(); err != nil {
-		return err
-	}
-	if err := logc.Validate(); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, db, logc.Logger(os.Stderr))
+	st, _, err := openConfigured(ctx, &db, &logc)
 	if err != nil {
 		return err
 	}
@@ -95,11 +88,8 @@ Lists every workspace of the installation: id, slug, name, page revision.`, `
 	if err := config.Parse(fs, args, env); err != nil {
 		return err
 	}
-	if err := db.Validate(); err != nil {
-		return err
-	}
 	logc := config.Log{Level: "warn", Format: "text"}
-	st, err := openStore(ctx, db, logc.Logger(os.Stderr))
+	st, _, err := openConfigured(ctx, &db, &logc)
 	if err != nil {
 		return err
 	}

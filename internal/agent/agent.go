@@ -297,7 +297,7 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		a.mu.Lock()
 		s := a.det.Summary()
 		a.mu.Unlock()
-		hb := Heartbeat{AgentVersion: a.cfg.Version, Source: a.cfg.Source.Name(), PPS: s.PPS, BPS: s.BPS, Hosts: s.Hosts,
+		hb := sw.Heartbeat{AgentVersion: a.cfg.Version, Source: a.cfg.Source.Name(), PPS: s.PPS, BPS: s.BPS, Hosts: s.Hosts,
 			ActiveAttacks: s.ActiveAttacks, SpoolBacklog: a.cfg.Spool.Pending()}
 		if err := a.cfg.Client.SendHeartbeat(ctx, hb); err != nil && ctx.Err() == nil {
 			a.cfg.Log.Debug("heartbeat", "err", err)

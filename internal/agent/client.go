@@ -87,18 +87,7 @@ func (c *Client) SendEvents(ctx context.Context, events []sw.AttackEvent) (accep
 	return out.Accepted, out.Duplicates, err
 }
 
-// Heartbeat reports that the agent is alive, with a traffic summary.
-type Heartbeat struct {
-	AgentVersion  string `json:"agent_version"`
-	Source        string `json:"source"`
-	PPS           uint64 `json:"pps"`
-	BPS           uint64 `json:"bps"`
-	Hosts         int    `json:"hosts"`
-	ActiveAttacks int    `json:"active_attacks"`
-	SpoolBacklog  int    `json:"spool_backlog"`
-}
-
 // SendHeartbeat posts a heartbeat.
-func (c *Client) SendHeartbeat(ctx context.Context, hb Heartbeat) error {
+func (c *Client) SendHeartbeat(ctx context.Context, hb sw.Heartbeat) error {
 	return c.post(ctx, "/api/v1/agent/heartbeat", hb, nil)
 }

@@ -59,19 +59,8 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 	return nil
 }
 
-// heartbeatInput is what an agent reports every few seconds.
-type heartbeatInput struct {
-	AgentVersion  string `json:"agent_version"`
-	Source        string `json:"source"`
-	PPS           uint64 `json:"pps"`
-	BPS           uint64 `json:"bps"`
-	Hosts         int    `json:"hosts"`
-	ActiveAttacks int    `json:"active_attacks"`
-	SpoolBacklog  int    `json:"spool_backlog"`
-}
-
 func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var in heartbeatInput
+	var in sw.Heartbeat
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}

@@ -37,41 +37,11 @@ func TestNetFlowFromSoftflowd(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			d := detect.New(testSettings())
-			var mu sync.Mutex
-			var events []detect.Event
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				done <- c.Run(ctx, func(batch []detect.Packet) error {
-					mu.Lock()
-					defer mu.Unlock()
-					for i := range batch {
-						events = append(events, d.Observe(&batch[i])...)
-					}
-					return nil
-				})
-			}()
+			x := startDetecting(c)
 			stop := startExporter(t, "-i", pair.Host, "-n", c.Addr().String(), "-v", strconv.Itoa(version))
 			pair.Replay(t, pcap)
 			stop() // flushes the flows still open
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				mu.Lock()
-				events = append(events, d.Flush(time.Now())...)
-				n := len(events)
-				mu.Unlock()
-				if n > 0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
+			events := x.wait(t)
 			t.Logf("NetFlow v%d: %d datagrams, %d records, %d undecodable", version, c.Datagrams.Load(), c.Records.Load(), c.Errors.Load())
 			if len(events) == 0 || events[0].Type != detect.EventStarted || events[0].Classification != "syn_flood" || events[0].Target != "203.0.113.7" {
 				t.Fatalf("events from flows: %+v", events)
@@ -140,23 +110,7 @@ func TestSFlowFromPmacct(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	d := detect.New(testSettings())
-	var mu sync.Mutex
-	var events []detect.Event
-	var sampled uint64
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- c.Run(ctx, func(batch []detect.Packet) error {
-			mu.Lock()
-			defer mu.Unlock()
-			for i := range batch {
-				sampled += batch[i].Count
-				events = append(events, d.Observe(&batch[i])...)
-			}
-			return nil
-		})
-	}()
+	x := startDetecting(c)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "pmacctd.conf")
 	err = os.WriteFile(conf, []byte("daemonize: false\npcap_interface: "+pair.Host+"\nplugins: sfprobe\n"+
@@ -184,24 +138,8 @@ func TestSFlowFromPmacct(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	pair.Replay(t, pcap)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mu.Lock()
-		events = append(events, d.Flush(time.Now())...)
-		n := len(events)
-		mu.Unlock()
-		if n > 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("sFlow: %d datagrams, %d samples standing for %d packets", c.Datagrams.Load(), c.Records.Load(), sampled)
+	events := x.wait(t)
+	t.Logf("sFlow: %d datagrams, %d samples standing for %d packets", c.Datagrams.Load(), c.Records.Load(), x.sampled)
 	if len(events) == 0 || events[0].Classification != "dns_amplification" || events[0].Target != "203.0.113.7" {
 		out, _ := os.ReadFile(log.Name())
 		t.Fatalf("events from sFlow: %+v\npmacctd:\n%s", events, out)
@@ -216,4 +154,55 @@ func packetSockets(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return strings.Count(string(b), "\n")
+}
+
+// detecting runs a collector into a detector in the background.
+type detecting struct {
+	mu      sync.Mutex
+	d       *detect.Detector
+	events  []detect.Event
+	sampled uint64 // packets the records stand for
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+func startDetecting(c *capture.FlowCollector) *detecting {
+	ctx, cancel := context.WithCancel(context.Background())
+	x := &detecting{d: detect.New(testSettings()), cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		x.done <- c.Run(ctx, func(batch []detect.Packet) error {
+			x.mu.Lock()
+			defer x.mu.Unlock()
+			for i := range batch {
+				x.sampled += batch[i].Count
+				x.events = append(x.events, x.d.Observe(&batch[i])...)
+			}
+			return nil
+		})
+	}()
+	return x
+}
+
+// wait closes ticks by the wall clock until an event comes (or 10 s
+// pass), stops the collector and returns the events.
+func (x *detecting) wait(t *testing.T) []detect.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		x.mu.Lock()
+		x.events = append(x.events, x.d.Flush(time.Now())...)
+		n := len(x.events)
+		x.mu.Unlock()
+		if n > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	x.cancel()
+	if err := <-x.done; err != nil {
+		t.Fatal(err)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.events
 }
