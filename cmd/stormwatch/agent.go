@@ -58,6 +58,7 @@ func (f *agentFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.d.Reonset, "reonset", def.Reonset, "a new onset this soon after the end continues the same attack")
 	fs.DurationVar(&f.d.UpdateEvery, "update-every", def.UpdateEvery, "attack.updated period while an attack lasts")
 	rate(&f.link, "link-capacity", def.LinkBPS, "capacity of the protected link in bits/s, for severity, e.g. 10G")
+	fs.IntVar(&f.d.MaxHosts, "max-hosts", def.MaxHosts, "addresses tracked one by one (about 7 KiB each); beyond, new ones count for their prefix only")
 	fs.StringVar(&f.severity, "severity-ratios", "2,5,20", "magnitudes over threshold that make an attack medium, high, critical")
 }
 

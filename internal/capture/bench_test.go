@@ -100,3 +100,31 @@ func BenchmarkMillionSources(b *testing.B) {
 		runtime.KeepAlive(d)
 	}
 }
+
+// BenchmarkCarpetOverSlash16 measures the detector's memory when a flood
+// is spread over every address of a /16 (65 536 destinations).
+func BenchmarkCarpetOverSlash16(b *testing.B) {
+	s := detect.DefaultSettings()
+	s.Prefixes = []netip.Prefix{netip.MustParsePrefix("10.20.0.0/16")}
+	at := time.Date(2026, 6, 7, 0, 0, 0, 0, time.UTC)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for b.Loop() {
+		before := heap()
+		d := detect.New(s)
+		src := netip.MustParseAddr("198.51.100.1")
+		for i := range 1_000_000 {
+			dst := netip.AddrFrom4([4]byte{10, 20, byte(i >> 8), byte(i)})
+			p := detect.Packet{At: at.Add(time.Duration(i) * time.Microsecond), Src: src, Dst: dst, Proto: detect.ProtoUDP,
+				SrcPort: 53, DstPort: 4444, Size: 1200, Count: 1, Bytes: 1200}
+			d.Observe(&p)
+		}
+		after := heap()
+		b.ReportMetric(float64(after-before)/1e6, "MB-heap")
+		runtime.KeepAlive(d)
+	}
+}

@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,15 +124,18 @@ func TestSFlowFromPmacct(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	sockets := packetSockets(t)
+	ifi, err := net.InterfaceByName(pair.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
 	pm := exec.Command("pmacctd", "-f", conf)
 	pm.Stdout, pm.Stderr = log, log
 	if err := pm.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = pm.Process.Kill(); _ = pm.Wait() }()
-	// pmacctd is capturing once its packet socket exists.
-	for i := 0; packetSockets(t) <= sockets; i++ {
+	// pmacctd is capturing once a packet socket is bound to the interface.
+	for i := 0; packetSocketsOn(t, ifi.Index) == 0; i++ {
 		if i > 250 {
 			t.Fatal("pmacctd never opened its capture")
 		}
@@ -146,14 +150,21 @@ func TestSFlowFromPmacct(t *testing.T) {
 	}
 }
 
-// packetSockets counts the AF_PACKET sockets open on the machine.
-func packetSockets(t *testing.T) int {
+// packetSocketsOn counts the AF_PACKET sockets bound to an interface
+// (the Iface column of /proc/net/packet).
+func packetSocketsOn(t *testing.T, ifindex int) int {
 	t.Helper()
 	b, err := os.ReadFile("/proc/net/packet")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Count(string(b), "\n")
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == strconv.Itoa(ifindex) {
+			n++
+		}
+	}
+	return n
 }
 
 // detecting runs a collector into a detector in the background.

@@ -159,3 +159,25 @@ func TestTitle(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxHostsBoundsMemoryButNotDetection(t *testing.T) {
+	s := testSettings()
+	s.MaxHosts = 4
+	s.PrefixPPS, s.CarpetMinTargets = 20_000, 16
+	d := New(s)
+	var events []Event
+	step := time.Second / 40_000
+	i := 0
+	for at := t0; at.Before(t0.Add(2 * time.Second)); at = at.Add(step) {
+		p := Packet{At: at, Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 64)}),
+			Proto: ProtoUDP, SrcPort: 4000, DstPort: 53, Size: 200, Count: 1, Bytes: 200}
+		events = append(events, d.Observe(&p)...)
+		i++
+	}
+	if len(d.hosts) > 4 {
+		t.Fatalf("%d addresses tracked, want at most 4", len(d.hosts))
+	}
+	if len(events) == 0 || events[0].Target != "203.0.113.0/24" || events[0].Vectors[0].Type != VectorCarpet {
+		t.Fatalf("carpet bombing past the cap: %+v", events)
+	}
+}

@@ -10,15 +10,15 @@ import (
 // target is a protected address, or a whole prefix (for carpet bombing):
 // its per-tick counters, sketches, baselines and attack.
 type target struct {
-	name     string
-	ring     [windowTicks + 1]counters // the window's ticks plus the open one
-	cur      int
-	window   counters // the last windowTicks completed ticks
-	rate     counters // per-second rates now: the window, or the last recentTicks scaled when higher
-	srcs     [2]hll   // current and previous second
-	heavy    [2]heavyAddrs
-	ports    [2]heavyPorts // UDP source ports
-	dsts     *[2]hll       // prefixes only: distinct destinations
+	name   string
+	ring   [windowTicks + 1]counters // the window's ticks plus the open one
+	cur    int
+	window counters // the last windowTicks completed ticks
+	rate   counters // per-second rates now: the window, or the last recentTicks scaled when higher
+	// sk holds the source sketches; an address gets them only once its
+	// traffic nears a threshold, so that many quiet addresses stay cheap.
+	sk       *sketches
+	dsts     *[2]hll // prefixes only: distinct destinations
 	basePPS  baseline
 	baseBPS  baseline
 	anomaly  int // consecutive anomalous ticks
@@ -26,6 +26,39 @@ type target struct {
 	lastSeen int64 // tick
 	prefix   *target
 }
+
+// sketches describe a target's sources over the current and the previous
+// second: distinct sources, heavy hitters, dominant UDP source ports.
+type sketches struct {
+	srcs  [2]hll
+	heavy [2]heavyAddrs
+	ports [2]heavyPorts
+}
+
+// sources reports the distinct sources and the top five of the last
+// second, or of the second under way (its counts scaled to a second) when
+// that one is all there is, as at the start of an attack.
+func (k *sketches) sources(tick int64) (uint64, []Source) {
+	if top := topSources(&k.heavy[1], 5); len(top) > 0 {
+		return k.srcs[1].estimate(), top
+	}
+	elapsed := uint64(tick%windowTicks) + 1
+	top := topSources(&k.heavy[0], 5)
+	for i := range top {
+		top[i].PPS = top[i].PPS * windowTicks / elapsed
+	}
+	return k.srcs[0].estimate(), top
+}
+
+func (k *sketches) roll() {
+	k.srcs[1], k.heavy[1], k.ports[1] = k.srcs[0], k.heavy[0], k.ports[0]
+	k.srcs[0].reset()
+	k.heavy[0].reset()
+	k.ports[0].reset()
+}
+
+// noSketches stands in for a quiet target's: empty, never written.
+var noSketches sketches
 
 // attack is the lifecycle state of one attack on a target.
 type attack struct {
@@ -62,9 +95,17 @@ func New(s Settings) *Detector {
 	d := &Detector{s: s, hosts: map[netip.Addr]*target{}, learn: int(s.Learn / time.Second)}
 	for _, p := range s.Prefixes {
 		d.nets = append(d.nets, p.Masked())
-		d.prefixes = append(d.prefixes, &target{name: p.Masked().String(), dsts: &[2]hll{}})
+		d.prefixes = append(d.prefixes, &target{name: p.Masked().String(), dsts: &[2]hll{}, sk: &sketches{}})
 	}
 	return d
+}
+
+// nearThreshold reports whether an address's traffic has reached a
+// quarter of a threshold: from then on its sources are worth sketching,
+// well before an attack could start.
+func (d *Detector) nearThreshold(t *target) bool {
+	m, _, _ := d.magnitude(t, false)
+	return m >= 0.25
 }
 
 const tickNanos = int64(Tick)
@@ -84,14 +125,17 @@ func (d *Detector) Observe(p *Packet) []Event {
 	if pi < 0 {
 		return d.events
 	}
-	h := d.hosts[p.Dst]
-	if h == nil {
-		h = &target{name: p.Dst.String(), prefix: d.prefixes[pi]}
-		d.hosts[p.Dst] = h
-	}
+	pre := d.prefixes[pi]
 	sh := addrHash(p.Src)
-	h.account(p, sh, d.tick)
-	pre := h.prefix
+	if h := d.hosts[p.Dst]; h != nil {
+		h.account(p, sh, d.tick)
+	} else if len(d.hosts) < d.s.MaxHosts {
+		h = &target{name: p.Dst.String(), prefix: pre}
+		d.hosts[p.Dst] = h
+		h.account(p, sh, d.tick)
+	}
+	// Past MaxHosts, new addresses count for their prefix only (carpet
+	// bombing stays visible) until idle ones are forgotten.
 	pre.account(p, sh, d.tick)
 	pre.dsts[0].add(addrHash(p.Dst))
 	d.node.add(p)
@@ -100,12 +144,22 @@ func (d *Detector) Observe(p *Packet) []Event {
 
 func (t *target) account(p *Packet, srcHash uint64, tick int64) {
 	t.ring[t.cur].add(p)
-	t.srcs[0].add(srcHash)
-	t.heavy[0].add(p.Src, srcHash, p.Count)
-	if p.Proto == ProtoUDP && p.SrcPort != 0 { // later fragments carry no ports
-		t.ports[0].add(p.SrcPort, p.Count)
-	}
 	t.lastSeen = tick
+	if k := t.sk; k != nil {
+		k.srcs[0].add(srcHash)
+		k.heavy[0].add(p.Src, srcHash, p.Count)
+		if p.Proto == ProtoUDP && p.SrcPort != 0 { // later fragments carry no ports
+			k.ports[0].add(p.SrcPort, p.Count)
+		}
+	}
+}
+
+// sketchesFor returns t's sketches, or the empty stand-in.
+func (t *target) sketchesFor() *sketches {
+	if t.sk == nil {
+		return &noSketches
+	}
+	return t.sk
 }
 
 // Flush closes the ticks up to at (the end of a capture, or wall time
@@ -142,6 +196,9 @@ func (d *Detector) closeTick() {
 
 	for addr, h := range d.hosts {
 		h.roll(second)
+		if h.sk == nil && d.nearThreshold(h) {
+			h.sk = &sketches{}
+		}
 		d.evaluate(h, now, false)
 		if second && h.attack == nil && h.window.pkts == 0 && d.tick-h.lastSeen > int64(5*time.Minute/Tick) {
 			delete(d.hosts, addr) // idle: forget it, it relearns if it returns
@@ -163,10 +220,9 @@ func (t *target) roll(second bool) {
 			t.basePPS.update(float64(t.window.pkts))
 			t.baseBPS.update(float64(t.window.bytes * 8))
 		}
-		t.srcs[1], t.heavy[1], t.ports[1] = t.srcs[0], t.heavy[0], t.ports[0]
-		t.srcs[0].reset()
-		t.heavy[0].reset()
-		t.ports[0].reset()
+		if t.sk != nil {
+			t.sk.roll()
+		}
 		if t.dsts != nil {
 			t.dsts[1] = t.dsts[0]
 			t.dsts[0].reset()
@@ -325,7 +381,8 @@ func (d *Detector) observeAttack(t *target, a *attack, m float64, isPrefix bool)
 	a.peakPPS = max(a.peakPPS, pps)
 	a.peakBPS = max(a.peakBPS, bps)
 	if m > 1 || a.vectors == nil {
-		port, share := topPort(&t.ports[0], &t.ports[1])
+		k := t.sketchesFor()
+		port, share := topPort(&k.ports[0], &k.ports[1])
 		v := classify(&t.rate, port, share)
 		if isPrefix {
 			v = append([]Vector{{Type: VectorCarpet, Proto: "ip", PPS: pps, BPS: bps, Confidence: 0.9}}, v...)
@@ -381,12 +438,13 @@ func (d *Detector) targets() []*target {
 }
 
 func (d *Detector) emit(t *target, a *attack, typ string, now time.Time) {
+	k := t.sketchesFor()
 	a.seq++
 	a.lastUpdate = now
 	e := Event{ID: fmt.Sprintf("%s-%d", a.id, a.seq), Type: typ, AttackID: a.id, Seq: a.seq, At: now, Target: t.name,
 		Phase: a.phase, Severity: a.severity, Vectors: append([]Vector(nil), a.vectors...), PPS: t.rate.pkts,
-		BPS: t.rate.bytes * 8, PeakPPS: a.peakPPS, PeakBPS: a.peakBPS, Sources: t.srcs[1].estimate(),
-		TopSources: topSources(&t.heavy[1], 5), StartedAt: a.started}
+		BPS: t.rate.bytes * 8, PeakPPS: a.peakPPS, PeakBPS: a.peakBPS, StartedAt: a.started}
+	e.Sources, e.TopSources = k.sources(d.tick)
 	if len(a.vectors) > 0 {
 		e.Classification, e.Confidence = a.vectors[0].Key(), a.vectors[0].Confidence
 	}
@@ -394,7 +452,7 @@ func (d *Detector) emit(t *target, a *attack, typ string, now time.Time) {
 		end := a.endedAt
 		e.EndedAt = &end
 	}
-	if p, _ := topPort(&t.ports[0], &t.ports[1]); p != 0 {
+	if p, _ := topPort(&k.ports[0], &k.ports[1]); p != 0 {
 		e.TopPorts = []uint16{p}
 	}
 	e.Title = Title(a.vectors, t.name, a.peakPPS, a.peakBPS)

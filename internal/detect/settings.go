@@ -35,6 +35,11 @@ type Settings struct {
 	Reonset     time.Duration // a new onset within this after the end is the same attack
 	UpdateEvery time.Duration // attack.updated period while active
 
+	// MaxHosts bounds the addresses tracked one by one (about 7 KiB each,
+	// 30 KiB once their traffic nears a threshold); beyond it, new
+	// addresses count for their prefix only.
+	MaxHosts int
+
 	// LinkBPS is the capacity of the protected link, for severity.
 	LinkBPS uint64
 	// SeverityRatios are the magnitudes over threshold (the larger of the
@@ -60,6 +65,7 @@ func DefaultSettings() Settings {
 		Learn:            10 * time.Minute, Sigma: 6, Factor: 5, MinPPS: 20_000, MinBPS: 200_000_000,
 		Onset: 300 * time.Millisecond, Subsiding: 3 * time.Second, HoldDown: 10 * time.Second,
 		Reonset: 60 * time.Second, UpdateEvery: 5 * time.Second,
+		MaxHosts:       8192,
 		LinkBPS:        10_000_000_000,
 		SeverityRatios: [3]float64{2, 5, 20},
 	}
@@ -72,6 +78,8 @@ func (s *Settings) Validate() error {
 		return fmt.Errorf("no protected prefix: give at least one --prefix CIDR")
 	case s.Onset < Tick || s.HoldDown < Tick || s.Subsiding < Tick:
 		return fmt.Errorf("onset, subsiding and hold-down must be at least %s", Tick)
+	case s.MaxHosts < 1:
+		return fmt.Errorf("max-hosts must be at least 1")
 	case s.LinkBPS == 0:
 		return fmt.Errorf("link capacity must be positive")
 	case !(s.SeverityRatios[0] <= s.SeverityRatios[1] && s.SeverityRatios[1] <= s.SeverityRatios[2]):
