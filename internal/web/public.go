@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -34,7 +35,13 @@ type public struct {
 
 	slugs   sync.Map // slug -> workspace id
 	domains sync.Map // hostname -> domainEntry
+	// domainEntries bounds the domain cache: any Host header reaches it.
+	domainEntries atomic.Int64
 }
+
+// maxDomainEntries caps the custom-domain cache; past it, the cache is
+// emptied and refills with the hosts actually in use.
+const maxDomainEntries = 10_000
 
 type domainEntry struct {
 	ws      string
@@ -117,6 +124,10 @@ func (p *public) workspaceByDomain(ctx context.Context, host string) (string, er
 	ws, err := p.store.WorkspaceIDByDomain(ctx, host)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", err
+	}
+	if p.domainEntries.Add(1) > maxDomainEntries {
+		p.domains.Clear()
+		p.domainEntries.Store(1)
 	}
 	p.domains.Store(host, domainEntry{ws: ws, checked: time.Now()})
 	if ws == "" {
