@@ -187,6 +187,16 @@ func TestBinaryEndToEnd(t *testing.T) {
 				t.Errorf("/metrics = %d", code)
 			}
 
+			// An open event stream must not hold the shutdown up.
+			stream, err := http.Get(s.url + "/s/acme/events")
+			if err != nil || stream.StatusCode != 200 {
+				t.Fatalf("event stream: %v", err)
+			}
+			defer stream.Body.Close()
+			if _, err := stream.Body.Read(make([]byte, 64)); err != nil {
+				t.Fatalf("event stream sent nothing: %v", err)
+			}
+			stopAt := time.Now()
 			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
@@ -200,6 +210,12 @@ func TestBinaryEndToEnd(t *testing.T) {
 			}
 			if !strings.Contains(s.stderr.String(), "msg=stopped") {
 				t.Errorf("no clean stop in log:\n%s", s.stderr)
+			}
+			if took := time.Since(stopAt); took > 5*time.Second {
+				t.Errorf("shutdown took %v with an event stream open", took)
+			}
+			if _, err := io.ReadAll(stream.Body); err != nil && !strings.Contains(err.Error(), "EOF") {
+				t.Logf("stream ended with %v", err)
 			}
 		})
 	}
