@@ -5,20 +5,31 @@ import "time"
 // Incident is what the public sees of a problem: a title, a status, an
 // impact, the components it affects and a timeline of updates.
 type Incident struct {
-	ID          string              `json:"id"`
-	WorkspaceID string              `json:"-"`
-	Title       string              `json:"title"`
-	Status      IncidentStatus      `json:"status"`
-	Impact      Impact              `json:"impact"`
-	Severity    Severity            `json:"severity"`
-	Source      Source              `json:"source"`
-	Pinned      bool                `json:"pinned"`
-	Components  []IncidentComponent `json:"components"`
-	Updates     []IncidentUpdate    `json:"updates"`
-	CreatedAt   time.Time           `json:"created_at"`
-	UpdatedAt   time.Time           `json:"updated_at"`
-	ResolvedAt  *time.Time          `json:"resolved_at"`
+	ID          string         `json:"id"`
+	WorkspaceID string         `json:"-"`
+	Title       string         `json:"title"`
+	Status      IncidentStatus `json:"status"`
+	Impact      Impact         `json:"impact"`
+	Severity    Severity       `json:"severity"`
+	Source      Source         `json:"source"`
+	Pinned      bool           `json:"pinned"`
+	// Visibility is public, or draft (made by automation, waiting for an
+	// operator to publish it) or observed (what automation would have
+	// published; never shown).
+	Visibility string              `json:"visibility"`
+	Components []IncidentComponent `json:"components"`
+	Updates    []IncidentUpdate    `json:"updates"`
+	CreatedAt  time.Time           `json:"created_at"`
+	UpdatedAt  time.Time           `json:"updated_at"`
+	ResolvedAt *time.Time          `json:"resolved_at"`
 }
+
+// Incident visibilities.
+const (
+	VisibilityPublic   = "public"
+	VisibilityDraft    = "draft"
+	VisibilityObserved = "observed"
+)
 
 // IncidentComponent is a component affected by an incident, with the status
 // the incident gave it.

@@ -8,6 +8,7 @@ import (
 )
 
 type incidentInput struct {
+	Visibility *string                       `json:"visibility"`
 	Title      *string                       `json:"title"`
 	Status     *sw.IncidentStatus            `json:"status"`
 	Impact     *sw.Impact                    `json:"impact"`
@@ -18,7 +19,7 @@ type incidentInput struct {
 }
 
 func (in *incidentInput) edit() store.IncidentEdit {
-	return store.IncidentEdit{Title: in.Title, Status: in.Status, Impact: in.Impact, Severity: in.Severity,
+	return store.IncidentEdit{Visibility: in.Visibility, Title: in.Title, Status: in.Status, Impact: in.Impact, Severity: in.Severity,
 		Pinned: in.Pinned, Message: in.Message, Changes: changes(in.Components)}
 }
 
@@ -56,6 +57,7 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, c *calle
 	setIf(&inc.Impact, in.Impact)
 	setIf(&inc.Severity, in.Severity)
 	setIf(&inc.Pinned, in.Pinned)
+	setIf(&inc.Visibility, in.Visibility)
 	msg := ""
 	setIf(&msg, in.Message)
 	err := s.mutate(r, c, "incident.create", "incident", func(tx *store.Tx) (string, any, error) {

@@ -22,14 +22,14 @@ type IncidentFilter struct {
 	Unresolved, Resolved bool
 }
 
-const incidentColumns = `id, workspace_id, title, status, impact, severity, source, pinned, created_at, updated_at, resolved_at`
+const incidentColumns = `id, workspace_id, title, status, impact, severity, source, pinned, created_at, updated_at, resolved_at, visibility`
 
 func scanIncident(row interface{ Scan(...any) error }) (*sw.Incident, error) {
 	var i sw.Incident
 	var created, updated int64
 	var resolved sql.NullInt64
 	if err := row.Scan(&i.ID, &i.WorkspaceID, &i.Title, &i.Status, &i.Impact, &i.Severity, &i.Source, &i.Pinned,
-		&created, &updated, &resolved); err != nil {
+		&created, &updated, &resolved, &i.Visibility); err != nil {
 		return nil, err
 	}
 	i.CreatedAt, i.UpdatedAt, i.ResolvedAt = fromTS(created), fromTS(updated), fromNullTS(resolved)
@@ -151,6 +151,11 @@ func checkIncident(inc *sw.Incident) error {
 	if inc.Source != sw.SourceAuto && inc.Source != sw.SourceManual {
 		return sw.Invalid("source", "must be auto or manual")
 	}
+	switch inc.Visibility {
+	case sw.VisibilityPublic, sw.VisibilityDraft, sw.VisibilityObserved:
+	default:
+		return sw.Invalid("visibility", "must be public, draft or observed")
+	}
 	return nil
 }
 
@@ -173,6 +178,9 @@ func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []Co
 	}
 	if inc.Source == "" {
 		inc.Source = sw.SourceManual
+	}
+	if inc.Visibility == "" {
+		inc.Visibility = sw.VisibilityPublic
 	}
 	if err := checkChanges(changes); err != nil {
 		return err
@@ -199,9 +207,9 @@ func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []Co
 		now := tx.now
 		inc.ResolvedAt = &now
 	}
-	_, err := tx.db.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := tx.db.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		inc.ID, inc.WorkspaceID, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), string(inc.Source),
-		inc.Pinned, ts(tx.now), ts(tx.now), nullTS(inc.ResolvedAt))
+		inc.Pinned, ts(tx.now), ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility)
 	if err != nil {
 		return fmt.Errorf("create incident: %w", err)
 	}
@@ -211,17 +219,22 @@ func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []Co
 	if err := tx.insertUpdate(ctx, inc.WorkspaceID, inc.ID, inc.Status, message); err != nil {
 		return err
 	}
-	tx.pageChanged(inc.WorkspaceID)
+	if inc.Visibility == sw.VisibilityPublic {
+		tx.pageChanged(inc.WorkspaceID)
+	}
 	return tx.reload(ctx, inc)
 }
 
 // IncidentEdit changes an incident; nil fields stay as they are.
 type IncidentEdit struct {
-	Title    *string
-	Status   *sw.IncidentStatus
-	Impact   *sw.Impact
-	Severity *sw.Severity
-	Pinned   *bool
+	// Visibility "public" publishes a draft; a public incident cannot be
+	// hidden again (delete it instead).
+	Visibility *string
+	Title      *string
+	Status     *sw.IncidentStatus
+	Impact     *sw.Impact
+	Severity   *sw.Severity
+	Pinned     *bool
 	// Changes merge into the incident's components (operational removes).
 	Changes []ComponentChange
 	// Message, when not nil, adds an entry to the public timeline with the
@@ -237,7 +250,13 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 	if err != nil {
 		return nil, err
 	}
-	before := inc.Status
+	before, wasPublic := inc.Status, inc.Visibility == sw.VisibilityPublic
+	if e.Visibility != nil {
+		if wasPublic && *e.Visibility != sw.VisibilityPublic {
+			return nil, sw.Invalid("visibility", "a public incident cannot be hidden again; delete it if it was a mistake")
+		}
+		inc.Visibility = *e.Visibility
+	}
 	if e.Title != nil {
 		inc.Title = *e.Title
 	}
@@ -272,17 +291,17 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 		inc.ResolvedAt = nil
 	}
 	_, err = tx.db.ExecContext(ctx, `UPDATE incidents SET title = $3, status = $4, impact = $5, severity = $6, pinned = $7,
-		updated_at = $8, resolved_at = $9 WHERE workspace_id = $1 AND id = $2`,
-		ws, id, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), inc.Pinned, ts(tx.now), nullTS(inc.ResolvedAt))
+		updated_at = $8, resolved_at = $9, visibility = $10 WHERE workspace_id = $1 AND id = $2`,
+		ws, id, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), inc.Pinned, ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility)
 	if err != nil {
 		return nil, fmt.Errorf("update incident %s: %w", id, err)
 	}
 	if err := tx.applyChanges(ctx, ws, id, e.Changes); err != nil {
 		return nil, err
 	}
-	if before != inc.Status {
-		// Resolving (or reopening) changes what every component of the
-		// incident derives from it.
+	if before != inc.Status || wasPublic != (inc.Visibility == sw.VisibilityPublic) {
+		// Resolving, reopening or publishing changes what every component
+		// of the incident derives from it.
 		for _, c := range inc.Components {
 			if err := tx.refreshComponentStatus(ctx, ws, c.ComponentID); err != nil {
 				return nil, err
@@ -294,7 +313,9 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 			return nil, err
 		}
 	}
-	tx.pageChanged(ws)
+	if wasPublic || inc.Visibility == sw.VisibilityPublic {
+		tx.pageChanged(ws)
+	}
 	return inc, tx.reload(ctx, inc)
 }
 
@@ -360,7 +381,7 @@ func (tx *Tx) applyChanges(ctx context.Context, ws, incident string, changes []C
 func (tx *Tx) refreshComponentStatus(ctx context.Context, ws, component string) error {
 	rows, err := tx.db.QueryContext(ctx, `SELECT ic.status, i.id FROM incident_components ic
 		JOIN incidents i ON i.id = ic.incident_id
-		WHERE i.workspace_id = $1 AND ic.component_id = $2 AND i.status <> 'resolved'
+		WHERE i.workspace_id = $1 AND ic.component_id = $2 AND i.status <> 'resolved' AND i.visibility = 'public'
 		ORDER BY i.created_at, i.id`, ws, component)
 	if err != nil {
 		return fmt.Errorf("derive status of component %s: %w", component, err)

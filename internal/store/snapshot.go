@@ -59,7 +59,7 @@ func (r *Reader) snapshot(ctx context.Context, ws string, since, now time.Time) 
 
 func (r *Reader) recentIncidents(ctx context.Context, ws string, since time.Time) ([]sw.Incident, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1
-		AND (status <> 'resolved' OR created_at >= $2 OR resolved_at >= $2)
+		AND visibility = 'public' AND (status <> 'resolved' OR created_at >= $2 OR resolved_at >= $2)
 		ORDER BY created_at DESC, id DESC LIMIT $3`, ws, ts(since), maxSnapshotIncidents)
 	if err != nil {
 		return nil, fmt.Errorf("recent incidents: %w", err)
