@@ -1,0 +1,273 @@
+// Package incident turns attacks into public incidents by the workspace's
+// rules, keeps them updated through the attack's life and resolves them,
+// all inside the transaction that stores the agent's event (so an
+// incident, its component statuses and the page revision commit together),
+// with durable timers for what must happen later.
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/rules"
+	"github.com/stormwatch/stormwatch/internal/store"
+)
+
+// Settings of the automation.
+type Settings struct {
+	// Correlation: an attack joins an unresolved automatic incident on
+	// the same components opened this recently, instead of opening one.
+	Correlation time.Duration
+	// Resolve is how long traffic must stay normal after attack.ended
+	// before the incident is resolved; a new onset before then keeps it.
+	Resolve time.Duration
+}
+
+// DefaultSettings correlate within 10 minutes and resolve after 2 minutes
+// of normal traffic.
+func DefaultSettings() Settings {
+	return Settings{Correlation: 10 * time.Minute, Resolve: 2 * time.Minute}
+}
+
+// Timer kinds.
+const (
+	timerPublish = "publish" // ref: node/attack
+	timerResolve = "resolve" // ref: incident id
+)
+
+// Automator applies the rules. It is safe for concurrent use.
+type Automator struct {
+	s     Settings
+	log   *slog.Logger
+	parse sync.Map // rule text -> *rules.Set
+}
+
+// New returns an automator.
+func New(s Settings, log *slog.Logger) *Automator { return &Automator{s: s, log: log} }
+
+var robot = sw.Actor{Type: sw.ActorSystem, ID: "automation", Name: "auto-publish"}
+
+func (a *Automator) ruleSet(ctx context.Context, tx *store.Tx, ws string) (*rules.Set, error) {
+	text, _, ok, err := tx.RuleText(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		text = rules.DefaultText
+	}
+	if s, ok := a.parse.Load(text); ok {
+		return s.(*rules.Set), nil
+	}
+	set, err := rules.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("stored rules of %s do not parse: %w", ws, err)
+	}
+	a.parse.Store(text, set)
+	return set, nil
+}
+
+func audit(ctx context.Context, tx *store.Tx, ws, action, targetType, targetID string, details map[string]any) error {
+	raw, err := json.Marshal(details)
+	if err != nil {
+		return err
+	}
+	return tx.Audit(ctx, ws, &sw.AuditEntry{Actor: robot, Action: action, TargetType: targetType, TargetID: targetID, Details: raw})
+}
+
+// Apply runs the automation for one new event of node's agent, in tx.
+func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw.Node, e *sw.AttackEvent) error {
+	incID, err := tx.AttackIncident(ctx, ws, node.ID, e.AttackID)
+	if err != nil {
+		return err
+	}
+	if incID != "" {
+		return a.follow(ctx, tx, ws, incID, node, e)
+	}
+	ref := node.ID + "/" + e.AttackID
+	if e.Type == sw.EventEnded {
+		pending, err := tx.TimerPending(ctx, ws, timerPublish, ref)
+		if err != nil || !pending {
+			return err
+		}
+		if err := tx.CancelTimer(ctx, ws, timerPublish, ref); err != nil {
+			return err
+		}
+		return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID,
+			map[string]any{"reason": "the attack ended before its publication delay", "node": node.ID})
+	}
+	comps, err := tx.NodeComponents(ctx, ws, node.ID)
+	if err != nil {
+		return err
+	}
+	if len(comps) == 0 {
+		if e.Type != sw.EventStarted {
+			return nil
+		}
+		return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID,
+			map[string]any{"reason": "the node is linked to no component", "node": node.ID})
+	}
+	set, err := a.ruleSet(ctx, tx, ws)
+	if err != nil {
+		return err
+	}
+	decisions, best := decide(set, node, comps, e)
+	switch best.Publish {
+	case rules.PublishNow:
+		return a.publish(ctx, tx, ws, node, comps, decisions, best, e, sw.VisibilityPublic)
+	case rules.PublishDraft:
+		return a.publish(ctx, tx, ws, node, comps, decisions, best, e, sw.VisibilityDraft)
+	case rules.PublishObserve:
+		return a.publish(ctx, tx, ws, node, comps, decisions, best, e, sw.VisibilityObserved)
+	case rules.PublishAfter:
+		pending, err := tx.TimerPending(ctx, ws, timerPublish, ref)
+		if err != nil || pending {
+			return err
+		}
+		if err := tx.SetTimer(ctx, ws, timerPublish, ref, tx.Now().Add(best.After)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, ws, "automation.publish_scheduled", "attack", e.AttackID, ruleDetails(best, node,
+			map[string]any{"after_seconds": best.After.Seconds()}))
+	}
+	if e.Type != sw.EventStarted {
+		return nil
+	}
+	return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID, ruleDetails(best, node, nil))
+}
+
+func ruleDetails(d rules.Decision, node *sw.Node, more map[string]any) map[string]any {
+	out := map[string]any{"node": node.ID, "decision": d.Publish.String()}
+	if d.Decided != nil {
+		out["rule_line"], out["rule"] = d.Decided.Line, d.Decided.Text
+	}
+	for k, v := range more {
+		out[k] = v
+	}
+	return out
+}
+
+// decide evaluates the rules for every component of the node and returns
+// each decision and the most eager of them.
+func decide(set *rules.Set, node *sw.Node, comps []sw.Component, e *sw.AttackEvent) ([]rules.Decision, rules.Decision) {
+	vectors := make([]string, len(e.Vectors))
+	for i, v := range e.Vectors {
+		vectors[i] = v.Key()
+	}
+	out := make([]rules.Decision, len(comps))
+	var best rules.Decision
+	for i, c := range comps {
+		out[i] = rules.Evaluate(set, rules.Facts{Severity: sw.Severity(e.Severity), Duration: e.At.Sub(e.StartedAt),
+			Classification: e.Classification, Vectors: vectors, BPS: e.PeakBPS, PPS: e.PeakPPS, Node: node.Name,
+			Component: c.Slug, DuringMaintenance: c.Status == sw.UnderMaintenance})
+		if i == 0 || more(out[i], best) {
+			best = out[i]
+		}
+	}
+	return out, best
+}
+
+func more(a, b rules.Decision) bool {
+	if a.Publish != b.Publish {
+		return a.Publish > b.Publish
+	}
+	return a.Publish == rules.PublishAfter && a.After < b.After
+}
+
+// publicAttack names the attack for the public: its kind, never its
+// target or volume.
+func publicAttack(e *sw.AttackEvent) string {
+	if len(e.Vectors) == 0 {
+		return "traffic flood"
+	}
+	name := e.Vectors[0].Name()
+	if e.Vectors[0].Type == sw.VectorAmplification {
+		name += " attack"
+	}
+	if e.Vectors[0].Type == sw.VectorReflection {
+		name = "reflection attack"
+	}
+	return strings.ToLower(name[:1]) + name[1:]
+}
+
+func names(comps []sw.Component) string {
+	n := make([]string, len(comps))
+	for i, c := range comps {
+		n[i] = c.Name
+	}
+	return strings.Join(n, ", ")
+}
+
+// publish opens the incident (or joins an open one on the same
+// components) and links the attack to it.
+func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *sw.Node, comps []sw.Component,
+	decisions []rules.Decision, best rules.Decision, e *sw.AttackEvent, visibility string) error {
+	var changes []store.ComponentChange
+	var ids []string
+	impact := sw.ImpactNone
+	for i, c := range comps {
+		if decisions[i].Publish < rules.PublishObserve {
+			continue // this component's rules keep it quiet
+		}
+		changes = append(changes, store.ComponentChange{Ref: c.ID, Status: decisions[i].Status})
+		ids = append(ids, c.ID)
+		if impactRank(decisions[i].Impact) > impactRank(impact) {
+			impact = decisions[i].Impact
+		}
+	}
+	vars := map[string]string{"components": names(comps), "severity": e.Severity, "attack": publicAttack(e),
+		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String()}
+	if visibility == sw.VisibilityPublic {
+		open, err := tx.OpenAutoIncident(ctx, ws, ids, tx.Now().Add(-a.s.Correlation))
+		if err != nil {
+			return err
+		}
+		if open != "" {
+			msg := rules.Expand("We also see a {attack} affecting {components}.", vars)
+			if _, err := tx.EditIncident(ctx, ws, open, store.IncidentEdit{Changes: changes, Message: &msg}); err != nil {
+				return err
+			}
+			if err := tx.LinkAttack(ctx, ws, node.ID, e.AttackID, open); err != nil {
+				return err
+			}
+			return audit(ctx, tx, ws, "automation.correlated", "incident", open, ruleDetails(best, node, map[string]any{"attack": e.AttackID}))
+		}
+	}
+	title, message := best.Title, best.Message
+	if title == "" {
+		title = "DDoS attack affecting {components}"
+	}
+	if message == "" {
+		message = "We detected a {attack} affecting {components} and are mitigating it."
+	}
+	inc := &sw.Incident{WorkspaceID: ws, Title: truncate(rules.Expand(title, vars), sw.MaxTitleLen), Status: sw.Investigating,
+		Impact: impact, Severity: sw.Severity(e.Severity), Source: sw.SourceAuto, Visibility: visibility}
+	if !inc.Severity.Valid() {
+		inc.Severity = sw.SeverityLow
+	}
+	if err := tx.CreateIncident(ctx, inc, changes, rules.Expand(message, vars)); err != nil {
+		return err
+	}
+	if err := tx.LinkAttack(ctx, ws, node.ID, e.AttackID, inc.ID); err != nil {
+		return err
+	}
+	return audit(ctx, tx, ws, "automation.published", "incident", inc.ID, ruleDetails(best, node,
+		map[string]any{"attack": e.AttackID, "visibility": visibility}))
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+var impactRanks = map[sw.Impact]int{sw.ImpactNone: 0, sw.ImpactMinor: 1, sw.ImpactMajor: 2, sw.ImpactCritical: 3}
+
+func impactRank(i sw.Impact) int { return impactRanks[i] }

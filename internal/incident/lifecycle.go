@@ -1,0 +1,216 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/rules"
+	"github.com/stormwatch/stormwatch/internal/store"
+)
+
+// Public updates for each step of an attack's life. They say what
+// happens, never where or how much.
+const (
+	msgMitigating = "Mitigation is in place and filtering the attack traffic."
+	msgSubsiding  = "The attack is subsiding and traffic is returning to normal."
+	msgEnded      = "Traffic is back to normal. We are monitoring before closing this incident."
+	msgResumed    = "The attack has resumed. We are mitigating it again."
+	msgResolved   = "This incident has been resolved: traffic has stayed normal since the attack ended."
+)
+
+// follow keeps a linked incident up to date with its attack's events.
+// Pinned incidents and incidents a person resolved are left alone.
+func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, node *sw.Node, e *sw.AttackEvent) error {
+	inc, err := tx.Incident(ctx, ws, incID)
+	if err != nil {
+		return err
+	}
+	if inc.Pinned {
+		if e.Type == sw.EventUpdated {
+			return nil
+		}
+		return audit(ctx, tx, ws, "automation.skipped", "incident", incID,
+			map[string]any{"reason": "pinned by an operator", "event": e.Type, "attack": e.AttackID})
+	}
+	edit := store.IncidentEdit{}
+	status := func(s sw.IncidentStatus, msg string) {
+		edit.Status, edit.Message = &s, &msg
+	}
+	switch e.Type {
+	case sw.EventStarted: // a new onset of the same attack
+		if inc.Status == sw.Resolved || inc.Status == sw.Monitoring {
+			status(sw.Investigating, msgResumed)
+			if err := tx.CancelTimer(ctx, ws, timerResolve, incID); err != nil {
+				return err
+			}
+		}
+	case sw.EventMitigating:
+		if inc.Status == sw.Investigating {
+			status(sw.Identified, msgMitigating)
+		}
+	case sw.EventSubsiding:
+		if inc.Status == sw.Investigating || inc.Status == sw.Identified {
+			status(sw.Monitoring, msgSubsiding)
+		}
+	case sw.EventEnded:
+		if inc.Status != sw.Resolved {
+			status(sw.Monitoring, msgEnded)
+			if err := tx.SetTimer(ctx, ws, timerResolve, incID, tx.Now().Add(a.s.Resolve)); err != nil {
+				return err
+			}
+		}
+	case sw.EventUpdated:
+		return a.escalate(ctx, tx, ws, inc, node, e)
+	}
+	if edit.Status == nil {
+		return nil
+	}
+	if _, err := tx.EditIncident(ctx, ws, incID, edit); err != nil {
+		return err
+	}
+	return audit(ctx, tx, ws, "automation.updated", "incident", incID,
+		map[string]any{"event": e.Type, "attack": e.AttackID, "status": string(*edit.Status)})
+}
+
+// escalate raises the incident's component statuses and impact when the
+// rules now say worse (a long attack), posting one update when they do.
+func (a *Automator) escalate(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, node *sw.Node, e *sw.AttackEvent) error {
+	if inc.Status == sw.Resolved {
+		return nil
+	}
+	set, err := a.ruleSet(ctx, tx, ws)
+	if err != nil {
+		return err
+	}
+	var comps []sw.Component
+	for _, ic := range inc.Components {
+		comps = append(comps, sw.Component{ID: ic.ComponentID, Slug: ic.Slug, Name: ic.Name, Status: ic.Status})
+	}
+	decisions, _ := decide(set, node, comps, e)
+	edit := store.IncidentEdit{}
+	var raised []string
+	for i, ic := range inc.Components {
+		if w := sw.Worse(ic.Status, decisions[i].Status); w != ic.Status {
+			edit.Changes = append(edit.Changes, store.ComponentChange{Ref: ic.ComponentID, Status: w})
+			raised = append(raised, ic.Name)
+		}
+		if impactRank(decisions[i].Impact) > impactRank(inc.Impact) {
+			impact := decisions[i].Impact
+			edit.Impact = &impact
+		}
+	}
+	if edit.Changes == nil && edit.Impact == nil {
+		return nil
+	}
+	msg := "The attack is still going on; we have raised its impact."
+	if len(raised) > 0 {
+		msg = fmt.Sprintf("The attack is still going on and affects %s more severely.", strings.Join(raised, ", "))
+	}
+	edit.Message = &msg
+	if _, err := tx.EditIncident(ctx, ws, inc.ID, edit); err != nil {
+		return err
+	}
+	return audit(ctx, tx, ws, "automation.escalated", "incident", inc.ID,
+		map[string]any{"attack": e.AttackID, "duration_seconds": e.At.Sub(e.StartedAt).Seconds()})
+}
+
+// RunDue fires the timers due at now, each once: a delayed publication
+// publishes if its attack is still going on; a resolution resolves the
+// incident if none of its attacks flared up again. It returns how many
+// it fired.
+func (a *Automator) RunDue(ctx context.Context, st *store.Store, now time.Time) (int, error) {
+	due, err := st.DueTimers(ctx, now, 100)
+	if err != nil {
+		return 0, err
+	}
+	fired := 0
+	for _, t := range due {
+		err := st.Tx(ctx, func(tx *store.Tx) error {
+			won, err := tx.ClaimTimer(ctx, t.ID)
+			if err != nil || !won {
+				return err
+			}
+			fired++
+			switch t.Kind {
+			case timerPublish:
+				return a.publishLater(ctx, tx, t)
+			case timerResolve:
+				return a.resolve(ctx, tx, t)
+			}
+			return nil
+		})
+		if err != nil {
+			return fired, fmt.Errorf("timer %s %s: %w", t.Kind, t.Ref, err)
+		}
+	}
+	return fired, nil
+}
+
+func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Timer) error {
+	nodeID, attackID, _ := strings.Cut(t.Ref, "/")
+	atk, err := tx.Attack(ctx, t.WorkspaceID, attackID)
+	if err != nil {
+		return err
+	}
+	if atk.Phase == sw.PhaseEnded {
+		return audit(ctx, tx, t.WorkspaceID, "automation.not_published", "attack", attackID,
+			map[string]any{"reason": "the attack ended before its publication delay", "node": nodeID})
+	}
+	if linked, err := tx.AttackIncident(ctx, t.WorkspaceID, nodeID, attackID); err != nil || linked != "" {
+		return err
+	}
+	node, err := tx.Node(ctx, t.WorkspaceID, nodeID)
+	if err != nil {
+		return err
+	}
+	comps, err := tx.NodeComponents(ctx, t.WorkspaceID, nodeID)
+	if err != nil || len(comps) == 0 {
+		return err
+	}
+	set, err := a.ruleSet(ctx, tx, t.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	// Judge the attack as it is now, with the time it has lasted.
+	e := &sw.AttackEvent{AttackID: atk.ID, Severity: string(atk.Severity), Classification: atk.Classification,
+		Vectors: atk.Vectors, PeakBPS: atk.PeakBPS, PeakPPS: atk.PeakPPS, StartedAt: atk.StartedAt,
+		At: atk.StartedAt.Add(tx.Now().Sub(atk.StartedAt))}
+	decisions, best := decide(set, node, comps, e)
+	if best.Publish < rules.PublishAfter {
+		return audit(ctx, tx, t.WorkspaceID, "automation.not_published", "attack", attackID, ruleDetails(best, node, nil))
+	}
+	best.Publish = rules.PublishNow
+	return a.publish(ctx, tx, t.WorkspaceID, node, comps, decisions, best, e, sw.VisibilityPublic)
+}
+
+func (a *Automator) resolve(ctx context.Context, tx *store.Tx, t store.Timer) error {
+	inc, err := tx.Incident(ctx, t.WorkspaceID, t.Ref)
+	if err != nil || inc.Status == sw.Resolved || inc.Pinned {
+		return err
+	}
+	resolved, msg := sw.Resolved, msgResolved
+	if _, err := tx.EditIncident(ctx, t.WorkspaceID, inc.ID, store.IncidentEdit{Status: &resolved, Message: &msg}); err != nil {
+		return err
+	}
+	return audit(ctx, tx, t.WorkspaceID, "automation.resolved", "incident", inc.ID,
+		map[string]any{"reason": fmt.Sprintf("traffic normal for %s after the attack ended", a.s.Resolve)})
+}
+
+// Run fires due timers every interval until ctx ends.
+func (a *Automator) Run(ctx context.Context, st *store.Store, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.RunDue(ctx, st, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Error("automation timers", "err", err)
+		}
+	}
+}
