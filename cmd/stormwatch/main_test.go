@@ -345,3 +345,104 @@ func TestRulesCheckCommand(t *testing.T) {
 		t.Fatalf("good file: exit %d, %q", code, stdout)
 	}
 }
+
+// TestAutoPublishEndToEnd: an agent replays a SYN flood; the server
+// publishes an incident on the component, keeps it updated, and resolves
+// it after the hold-down, with every step on the public page and in the
+// audit log.
+func TestAutoPublishEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	key, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir)
+	key = strings.TrimSpace(key)
+	if code != 0 {
+		t.Fatal("workspace create failed")
+	}
+	s := startServe(t, "--data-dir", dir, "--resolve-after", "2s")
+	if code, _ := call(t, "POST", s.url+"/api/v1/components", key, `{"name":"US-East game 01","slug":"us-east-game-01"}`); code != 201 {
+		t.Fatal("component")
+	}
+	code, node := call(t, "POST", s.url+"/api/v1/nodes", key, `{"name":"edge-1","components":["us-east-game-01"]}`)
+	if code != 201 {
+		t.Fatal("node")
+	}
+	victim := net.IPv4(203, 0, 113, 7)
+	web := pcapgen.Mix{Kind: pcapgen.WebClients(victim), PPS: 1000}
+	pcap := filepath.Join(dir, "syn.pcap")
+	_, err := pcapgen.Write(pcap, pcapgen.Scenario{Start: time.Date(2026, 6, 7, 2, 14, 0, 0, time.UTC), Phases: []pcapgen.Phase{
+		{Duration: 2 * time.Second, Mixes: []pcapgen.Mix{web}},
+		{Duration: 4 * time.Second, Mixes: []pcapgen.Mix{web, {Kind: pcapgen.TCPFlags(victim, 443, true, false, false, false), PPS: 30_000}}},
+		{Duration: 14 * time.Second, Mixes: []pcapgen.Mix{web}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent := exec.Command(binary, "agent", "--server", s.url, "--token", node["token"].(string), "--prefix", "203.0.113.0/24",
+		"--pcap", pcap, "--replay-speed", "2x", "--threshold-pps", "15k", "--threshold-bps", "150M", "--threshold-syn-pps", "5k",
+		"--link-capacity", "1G", "--spool-dir", filepath.Join(dir, "spool"))
+	agent.Env = cleanEnv()
+	var agentLog bytes.Buffer
+	agent.Stderr = &agentLog
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	agentDone := make(chan error, 1)
+	go func() { agentDone <- agent.Wait() }()
+
+	// The incident appears on the public page while the attack goes on.
+	var summary map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, summary = call(t, "GET", s.url+"/s/acme/api/v2/summary.json", "", "")
+		if incs, _ := summary["incidents"].([]any); len(incs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no incident published; agent:\n%s\nserver:\n%s", agentLog.String(), s.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	inc := summary["incidents"].([]any)[0].(map[string]any)
+	comps := inc["components"].([]any)
+	if inc["name"] != "DDoS attack affecting US-East game 01" || len(comps) != 1 || comps[0].(map[string]any)["status"] != "partial_outage" ||
+		summary["status"].(map[string]any)["indicator"] != "major" {
+		t.Fatalf("published incident: %v", summary)
+	}
+	if err := <-agentDone; err != nil {
+		t.Fatalf("agent: %v\n%s", err, agentLog.String())
+	}
+	// Resolved after the hold-down, with the whole timeline.
+	var list map[string]any
+	for deadline = time.Now().Add(30 * time.Second); ; {
+		_, list = call(t, "GET", s.url+"/api/v1/incidents", key, "")
+		if data := list["data"].([]any); len(data) == 1 && data[0].(map[string]any)["status"] == "resolved" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never resolved: %v", list)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	final := list["data"].([]any)[0].(map[string]any)
+	var statuses []string
+	for _, u := range final["updates"].([]any) {
+		statuses = append(statuses, u.(map[string]any)["status"].(string))
+	}
+	if got := strings.Join(statuses, " "); !strings.HasPrefix(got, "resolved monitoring") || !strings.HasSuffix(got, "investigating") {
+		t.Errorf("timeline (newest first): %s", got)
+	}
+	_, audit := call(t, "GET", s.url+"/api/v1/audit-log?limit=100", key, "")
+	var actions []string
+	for _, e := range audit["data"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	joined := strings.Join(actions, " ")
+	for _, want := range []string{"automation.published", "automation.updated", "automation.resolved"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("audit log lacks %s: %s", want, joined)
+		}
+	}
+	_, page := call(t, "GET", s.url+"/s/acme/api/v2/status.json", "", "")
+	if page["status"].(map[string]any)["indicator"] != "none" {
+		t.Errorf("after resolution: %v", page)
+	}
+}

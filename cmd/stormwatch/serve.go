@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/stormwatch/stormwatch/internal/api"
 	"github.com/stormwatch/stormwatch/internal/config"
+	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/web"
@@ -33,13 +34,18 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	var db config.Database
 	var srv config.Server
 	var logc config.Log
+	var auto config.Automation
 	db.Register(fs)
 	srv.Register(fs)
+	auto.Register(fs)
 	logc.Register(fs)
 	if err := config.Parse(fs, args, env); err != nil {
 		return err
 	}
 	if err := srv.Validate(); err != nil {
+		return err
+	}
+	if err := auto.Validate(); err != nil {
 		return err
 	}
 	st, log, err := openConfigured(ctx, &db, &logc)
@@ -55,6 +61,8 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	pollCtx, stopPoll := context.WithCancel(ctx)
 	var workers sync.WaitGroup
 	workers.Go(func() { hub.Poll(pollCtx, time.Second, st.Revisions, log) })
+	automator := incident.New(incident.Settings{Correlation: auto.Correlation, Resolve: auto.ResolveAfter}, log)
+	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond) })
 	defer workers.Wait()
 	defer stopPoll()
 
@@ -62,7 +70,7 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	defer endStreams()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log), Registry: reg, Hub: hub,
+	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams})
 	if err != nil {
 		return err

@@ -20,9 +20,10 @@ type eventsOutput struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// agentEvents stores a batch of attack events from a node's agent. The
-// whole batch is checked first and stored in one transaction: a batch is
-// kept entirely or not at all, and a retried batch only counts duplicates.
+// agentEvents stores a batch of attack events from a node's agent and runs
+// the automation for each new one. The whole batch is checked first and
+// stored in one transaction with the incidents it causes: a batch is kept
+// entirely or not at all, and a retried batch only counts duplicates.
 func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in eventsInput
 	if err := decode(w, r, &in); err != nil {
@@ -44,10 +45,15 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 			if err != nil {
 				return err
 			}
-			if stored {
-				out.Accepted++
-			} else {
+			if !stored {
 				out.Duplicates++
+				continue
+			}
+			out.Accepted++
+			if s.auto != nil {
+				if err := s.auto.Apply(r.Context(), tx, c.workspace, c.node, &in.Events[i]); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

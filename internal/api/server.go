@@ -22,7 +22,20 @@ type Server struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []route
+	auto   Automation
 }
+
+// Automation turns a newly stored attack event into incident changes, in
+// the transaction that stored it.
+type Automation interface {
+	Apply(ctx context.Context, tx *store.Tx, ws string, node *sw.Node, e *sw.AttackEvent) error
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAutomation runs a for every new attack event.
+func WithAutomation(a Automation) Option { return func(s *Server) { s.auto = a } }
 
 // caller is who sent an authenticated request: an API key, or (on the
 // agent routes) a node.
@@ -54,8 +67,11 @@ type route struct {
 }
 
 // New returns the API server.
-func New(st *store.Store, log *slog.Logger) *Server {
+func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
 	s := &Server{store: st, log: log, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(s)
+	}
 	s.routes = s.table()
 	byPattern := map[string][]route{}
 	var order []string

@@ -178,3 +178,26 @@ func Usage(fs *flag.FlagSet, synopsis, about, examples string) func() {
 		}
 	}
 }
+
+// Automation configures how attacks become incidents.
+type Automation struct {
+	Correlation  time.Duration
+	ResolveAfter time.Duration
+}
+
+// Register adds the automation flags to fs.
+func (a *Automation) Register(fs *flag.FlagSet) {
+	fs.DurationVar(&a.Correlation, "correlation-window", 10*time.Minute, "an attack joins an open automatic incident on the same components opened this recently")
+	fs.DurationVar(&a.ResolveAfter, "resolve-after", 2*time.Minute, "traffic normal this long after an attack ended resolves its incident")
+}
+
+// Validate checks the durations.
+func (a *Automation) Validate() error {
+	if a.Correlation < 0 {
+		return errorf("correlation-window: must not be negative")
+	}
+	if a.ResolveAfter <= 0 {
+		return errorf("resolve-after: must be positive, got %s", a.ResolveAfter)
+	}
+	return nil
+}

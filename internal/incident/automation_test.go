@@ -84,7 +84,7 @@ func (w *world) event(node, attack, typ string, severity sw.Severity) {
 	e := sw.AttackEvent{ID: attack + "-" + string(rune('0'+w.seqs[key])), Type: typ, AttackID: attack, Seq: w.seqs[key], At: w.now,
 		Target: "203.0.113.7", Phase: phase, Severity: string(severity), Classification: "dns_amplification", StartedAt: w.starts[key],
 		Vectors: []sw.Vector{{Type: sw.VectorAmplification, Service: "dns", Port: 53, Proto: "udp", PPS: 300_000, BPS: 3_200_000_000}},
-		Title: "UDP flood (DNS amplification) on 203.0.113.7 — 3.2 Gbps", PeakBPS: 3_200_000_000, PeakPPS: 300_000}
+		Title:   "UDP flood (DNS amplification) on 203.0.113.7 — 3.2 Gbps", PeakBPS: 3_200_000_000, PeakPPS: 300_000}
 	w.tx(func(tx *store.Tx) error {
 		stored, err := tx.RecordAttackEvent(ctx, w.ws, w.nodes[node].ID, &e)
 		if err != nil || !stored {
