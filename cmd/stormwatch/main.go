@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the control plane: pages, dashboard, APIs, rules, notifications", runServe},
 		{"agent", "node agent: read traffic, detect attacks, report them to a server", runAgent},
+		{"demo", "watch an attack become a public incident and resolve, on a throw-away database", runDemo},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"rules", "check an auto-publish rule file and explain a decision (rules check FILE)", runRules},
 		{"workspace", "create and list workspaces (workspace create --slug S --name N)", runWorkspace},

@@ -446,3 +446,15 @@ func TestAutoPublishEndToEnd(t *testing.T) {
 		t.Errorf("after resolution: %v", page)
 	}
 }
+
+func TestDemo(t *testing.T) {
+	stdout, stderr, code := runCLI(t, nil, "demo", "--addr", "127.0.0.1:0", "--replay-speed", "8x", "--resolve-after", "1s", "--exit-when-done")
+	if code != 0 {
+		t.Fatalf("demo exited %d:\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"/s/demo/", "agent: detected — UDP flood (DNS amplification)", `"DDoS attack affecting US-East game 01, US-East game 02" is investigating`, "is resolved"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -53,7 +54,12 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 		return err
 	}
 	defer st.Close()
+	return serveUntil(ctx, st, log, srv, auto, nil)
+}
 
+// serveUntil runs the control plane on st until ctx ends, then shuts down
+// gracefully. ready, if set, gets the address it listens on.
+func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, auto config.Automation, ready func(addr string)) error {
 	hub := live.NewHub()
 	st.OnCommit(func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) })
 	// The poll is the fallback for revisions committed elsewhere; it stops
@@ -92,6 +98,9 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "database", string(st.Dialect()))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 
 	select {
 	case err := <-errc:

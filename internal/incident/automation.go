@@ -185,14 +185,10 @@ func publicAttack(e *sw.AttackEvent) string {
 	if len(e.Vectors) == 0 {
 		return "traffic flood"
 	}
-	name := e.Vectors[0].Name()
-	if e.Vectors[0].Type == sw.VectorAmplification {
-		name += " attack"
-	}
 	if e.Vectors[0].Type == sw.VectorReflection {
-		name = "reflection attack"
+		return "reflection attack" // the port would say too much
 	}
-	return strings.ToLower(name[:1]) + name[1:]
+	return e.Vectors[0].Name()
 }
 
 func names(comps []sw.Component) string {
@@ -228,7 +224,7 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 			return err
 		}
 		if open != "" {
-			msg := rules.Expand("We also see a {attack} affecting {components}.", vars)
+			msg := rules.Expand("Another part of the network reports an attack on {components} ({attack}).", vars)
 			if _, err := tx.EditIncident(ctx, ws, open, store.IncidentEdit{Changes: changes, Message: &msg}); err != nil {
 				return err
 			}
@@ -243,7 +239,7 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 		title = "DDoS attack affecting {components}"
 	}
 	if message == "" {
-		message = "We detected a {attack} affecting {components} and are mitigating it."
+		message = "We are mitigating an attack on {components} ({attack})."
 	}
 	inc := &sw.Incident{WorkspaceID: ws, Title: truncate(rules.Expand(title, vars), sw.MaxTitleLen), Status: sw.Investigating,
 		Impact: impact, Severity: sw.Severity(e.Severity), Source: sw.SourceAuto, Visibility: visibility}
