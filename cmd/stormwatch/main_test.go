@@ -345,6 +345,13 @@ func TestRulesCheckCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "2 rules, valid") || !strings.Contains(stdout, "publish after 1m0s") {
 		t.Fatalf("good file: exit %d, %q", code, stdout)
 	}
+	if _, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir); code != 0 {
+		t.Fatal("workspace create")
+	}
+	stdout, stderr, code = runCLI(t, nil, "rules", "check", good, "--replay", "7", "--workspace", "acme", "--data-dir", dir)
+	if code != 0 || !strings.Contains(stdout, "0 of 0 attacks in the past 7 days would have been public") {
+		t.Fatalf("replay: exit %d, %q %q", code, stdout, stderr)
+	}
 }
 
 // TestAutoPublishEndToEnd: an agent replays a SYN flood; the server

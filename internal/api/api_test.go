@@ -248,6 +248,9 @@ func TestRulesCheck(t *testing.T) {
 	if r := e.do("POST", "/api/v1/rules/check", key, map[string]any{"rules": "", "sample": map[string]any{"severity": "apocalyptic"}}); r.status != 422 {
 		t.Fatalf("bad sample: %d", r.status)
 	}
+	if r := e.do("POST", "/api/v1/rules/check", key, map[string]any{"rules": "", "replay_days": 365}); r.status != 422 {
+		t.Fatalf("replay of a year: %d", r.status)
+	}
 }
 
 func TestRuleSet(t *testing.T) {

@@ -214,6 +214,11 @@ func TestAgentRoutes(t *testing.T) {
 		if got["accepted"] != 0.0 || got["duplicates"] != 2.0 {
 			t.Fatalf("retried batch: %v", got)
 		}
+		replay := e.must(200, "POST", "/api/v1/rules/check", a.key, map[string]any{"rules": "severity >= high -> publish immediately", "replay_days": 1})
+		// The sample attacks started in June 2026: outside the past day.
+		if items, ok := replay["replay"].([]any); !ok || len(items) != 0 {
+			t.Fatalf("replay of the past day: %v", replay["replay"])
+		}
 		atk := e.must(200, "GET", "/api/v1/attacks/atk_x", a.key, nil)
 		if len(atk["timeline"].([]any)) != 2 || atk["classification"] != "dns_amplification" || atk["severity"] != "high" {
 			t.Fatalf("attack = %v", atk)

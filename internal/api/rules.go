@@ -6,6 +6,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
@@ -25,6 +26,21 @@ type ruleSample struct {
 type rulesCheckInput struct {
 	Rules  string      `json:"rules"`
 	Sample *ruleSample `json:"sample"`
+	// ReplayDays runs the rules against the attacks recorded in the past
+	// days: what would they have published?
+	ReplayDays int `json:"replay_days"`
+}
+
+type replayItem struct {
+	AttackID   string    `json:"attack_id"`
+	NodeID     string    `json:"node_id"`
+	Title      string    `json:"title"`
+	Severity   string    `json:"severity"`
+	StartedAt  time.Time `json:"started_at"`
+	Publish    string    `json:"publish"`
+	Public     bool      `json:"public"`
+	Components []string  `json:"components"`
+	Rule       *ruleRef  `json:"rule"`
 }
 
 type ruleError struct {
@@ -55,15 +71,19 @@ type rulesCheckOutput struct {
 	Rules    int             `json:"rules"`
 	Errors   []ruleError     `json:"errors"`
 	Decision *decisionOutput `json:"decision,omitempty"`
+	Replay   []replayItem    `json:"replay"` // null unless replay_days was given
 }
 
 // checkRules validates a rule text and, with a sample attack, explains
 // what it decides. An invalid text is a normal answer (valid: false),
 // not an error: checking is what the caller asked for.
-func (s *Server) checkRules(w http.ResponseWriter, r *http.Request, _ *caller) error {
+func (s *Server) checkRules(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in rulesCheckInput
 	if err := decode(w, r, &in); err != nil {
 		return err
+	}
+	if in.ReplayDays < 0 || in.ReplayDays > 90 {
+		return sw.Invalid("replay_days", "must be from 0 to 90")
 	}
 	if len(in.Rules) > 256<<10 {
 		return sw.Invalid("rules", "at most 256 KiB of rules")
@@ -97,6 +117,24 @@ func (s *Server) checkRules(w http.ResponseWriter, r *http.Request, _ *caller) e
 			do.Escalations = append(do.Escalations, ruleRef{e.Line, e.Text})
 		}
 		out.Decision = do
+	}
+	if in.ReplayDays > 0 {
+		verdicts, err := incident.Replay(r.Context(), s.store, c.workspace, set, time.Now().AddDate(0, 0, -in.ReplayDays))
+		if err != nil {
+			return err
+		}
+		out.Replay = []replayItem{}
+		for _, v := range verdicts {
+			item := replayItem{AttackID: v.Attack.ID, NodeID: v.Attack.NodeID, Title: v.Attack.Title, Severity: string(v.Attack.Severity),
+				StartedAt: v.Attack.StartedAt, Publish: v.Decision.Publish.String(), Public: v.Public, Components: v.Components}
+			if item.Components == nil {
+				item.Components = []string{}
+			}
+			if d := v.Decision.Decided; d != nil {
+				item.Rule = &ruleRef{d.Line, d.Text}
+			}
+			out.Replay = append(out.Replay, item)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
@@ -304,5 +305,29 @@ func TestComponentRulesOverride(t *testing.T) {
 	w.event("edge-1", "atk_b2", sw.EventStarted, sw.SeverityHigh)
 	if len(w.incidents()) != 1 {
 		t.Fatal("game-01 not published")
+	}
+}
+
+func TestReplay(t *testing.T) {
+	w := newWorld(t, store.SQLite)
+	w.event("edge-1", "atk_big", sw.EventStarted, sw.SeverityHigh)
+	w.event("edge-1", "atk_short", sw.EventStarted, sw.SeverityMedium)
+	w.advance(30 * time.Second)
+	w.event("edge-1", "atk_short", sw.EventEnded, sw.SeverityMedium)
+	w.event("bak-1", "atk_bak", sw.EventStarted, sw.SeverityHigh)
+	set, err := rules.Parse("severity >= high -> publish immediately\nseverity == medium -> publish after 60s\ncomponent \"backup-*\": severity < critical -> do not publish")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts, err := Replay(ctx, w.st, w.ws, set, w.now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, v := range verdicts {
+		got[v.Attack.ID] = v.Public
+	}
+	if len(verdicts) != 3 || !got["atk_big"] || got["atk_short"] || got["atk_bak"] {
+		t.Fatalf("replay: %+v", got)
 	}
 }

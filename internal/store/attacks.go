@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 )
@@ -134,4 +135,24 @@ func (r *Reader) AttackEventCount(ctx context.Context, ws, node string) (int, er
 	var n int
 	err := r.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM attack_events WHERE workspace_id = $1 AND node_id = $2`, ws, node).Scan(&n)
 	return n, err
+}
+
+// AttacksSince lists workspace ws's attacks that started at or after
+// since, oldest first, at most limit.
+func (r *Reader) AttacksSince(ctx context.Context, ws string, since time.Time, limit int) ([]sw.Attack, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND started_at >= $2
+		ORDER BY started_at, id LIMIT $3`, ws, ts(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("attacks since %s: %w", since, err)
+	}
+	defer rows.Close()
+	var out []sw.Attack
+	for rows.Next() {
+		a, err := scanAttack(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, rows.Err()
 }
