@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/page"
 	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
@@ -329,5 +330,39 @@ func TestReplay(t *testing.T) {
 	}
 	if len(verdicts) != 3 || !got["atk_big"] || got["atk_short"] || got["atk_bak"] {
 		t.Fatalf("replay: %+v", got)
+	}
+}
+
+// TestAttackDuringMaintenance: the rules still handle it, the component
+// shows the worse status, the page says it happened during maintenance,
+// and when the window ends the component keeps the incident's status.
+func TestAttackDuringMaintenance(t *testing.T) {
+	w := newWorld(t, store.SQLite)
+	m := &sw.Maintenance{WorkspaceID: w.ws, Title: "Router upgrade", StartsAt: w.now.Add(-time.Minute), EndsAt: w.now.Add(time.Hour)}
+	w.tx(func(tx *store.Tx) error {
+		if err := tx.CreateMaintenance(ctx, m, []string{"game-01"}); err != nil {
+			return err
+		}
+		return tx.SetMaintenanceState(ctx, w.ws, m.ID, sw.MaintenanceInProgress)
+	})
+	if w.status("game-01") != sw.UnderMaintenance {
+		t.Fatal("maintenance not in progress")
+	}
+	w.advance(time.Minute)
+	w.event("edge-1", "atk_mx", sw.EventStarted, sw.SeverityHigh)
+	if len(w.incidents()) != 1 || w.status("game-01") != sw.PartialOutage {
+		t.Fatalf("during maintenance: %d incidents, game-01 %s", len(w.incidents()), w.status("game-01"))
+	}
+	snap, err := w.st.Snapshot(ctx, w.ws, w.now.Add(-time.Hour), w.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := page.Render(snap, page.Site{Prefix: "/s/acme", RootURL: "http://x/s/acme"}, "/")
+	if err != nil || !strings.Contains(string(res.Body), "During scheduled maintenance") {
+		t.Fatalf("the page does not say the incident happened during maintenance: %v", err)
+	}
+	w.tx(func(tx *store.Tx) error { return tx.SetMaintenanceState(ctx, w.ws, m.ID, sw.MaintenanceCompleted) })
+	if w.status("game-01") != sw.PartialOutage {
+		t.Fatalf("after the window: game-01 %s, want the incident's partial_outage", w.status("game-01"))
 	}
 }
