@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -127,26 +128,36 @@ func (a *Automator) RunDue(ctx context.Context, st *store.Store, now time.Time) 
 		return 0, err
 	}
 	fired := 0
+	var firstErr error
 	for _, t := range due {
+		won := false
 		err := st.Tx(ctx, func(tx *store.Tx) error {
-			won, err := tx.ClaimTimer(ctx, t.ID)
-			if err != nil || !won {
+			var err error
+			if won, err = tx.ClaimTimer(ctx, t.ID); err != nil || !won {
 				return err
 			}
-			fired++
 			switch t.Kind {
 			case timerPublish:
-				return a.publishLater(ctx, tx, t)
+				err = a.publishLater(ctx, tx, t)
 			case timerResolve:
-				return a.resolve(ctx, tx, t)
+				err = a.resolve(ctx, tx, t)
 			}
-			return nil
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // its attack, node or incident was deleted: nothing left to do
+			}
+			return err
 		})
-		if err != nil {
-			return fired, fmt.Errorf("timer %s %s: %w", t.Kind, t.Ref, err)
+		switch {
+		case err != nil:
+			// The timer stays armed and is tried again; the others go on.
+			if firstErr == nil {
+				firstErr = fmt.Errorf("timer %s %s: %w", t.Kind, t.Ref, err)
+			}
+		case won:
+			fired++
 		}
 	}
-	return fired, nil
+	return fired, firstErr
 }
 
 func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Timer) error {
