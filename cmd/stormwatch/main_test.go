@@ -390,7 +390,9 @@ func TestAutoPublishEndToEnd(t *testing.T) {
 	}
 	agent := exec.Command(binary, "agent", "--server", s.url, "--token", node["token"].(string), "--prefix", "203.0.113.0/24",
 		"--pcap", pcap, "--replay-speed", strconv.Itoa(speed)+"x", "--threshold-pps", "15k", "--threshold-bps", "150M", "--threshold-syn-pps", "5k",
-		"--link-capacity", "1G", "--spool-dir", filepath.Join(dir, "spool"))
+		"--link-capacity", "1G", "--spool-dir", filepath.Join(dir, "spool"),
+		// A mitigation hook that succeeds: the agent reports attack.mitigating.
+		"--mitigation-command", "true")
 	agent.Env = cleanEnv()
 	var agentLog bytes.Buffer
 	agent.Stderr = &agentLog
@@ -424,6 +426,15 @@ func TestAutoPublishEndToEnd(t *testing.T) {
 		summary["status"].(map[string]any)["indicator"] != "major" {
 		t.Fatalf("published incident: %v", summary)
 	}
+	res, err := http.Get(s.url + "/s/acme/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(html), "DDoS attack affecting US-East game 01") || strings.Contains(string(html), "203.0.113.7") {
+		t.Errorf("HTML page: incident missing or target address shown")
+	}
 	if err := <-agentDone; err != nil {
 		t.Fatalf("agent: %v\n%s", err, agentLog.String())
 	}
@@ -444,7 +455,7 @@ func TestAutoPublishEndToEnd(t *testing.T) {
 	for _, u := range final["updates"].([]any) {
 		statuses = append(statuses, u.(map[string]any)["status"].(string))
 	}
-	if got := strings.Join(statuses, " "); !strings.HasPrefix(got, "resolved monitoring") || !strings.HasSuffix(got, "investigating") {
+	if got := strings.Join(statuses, " "); !strings.HasPrefix(got, "resolved monitoring") || !strings.HasSuffix(got, "identified investigating") {
 		t.Errorf("timeline (newest first): %s", got)
 	}
 	_, audit := call(t, "GET", s.url+"/api/v1/audit-log?limit=100", key, "")
