@@ -37,6 +37,9 @@ const (
 	VectorReflection    = "reflection"    // Port names the source port
 	VectorCarpet        = "carpet_bombing"
 	VectorOther         = "other"
+	// VectorUnreachable is not traffic: the server raises it when a node's
+	// heartbeats stop (a saturated uplink silences the agent too).
+	VectorUnreachable = "node_unreachable"
 )
 
 // Service is a UDP service that attackers reflect and amplify through,
@@ -114,6 +117,8 @@ func (v Vector) Name() string {
 		return "GRE flood"
 	case VectorCarpet:
 		return "carpet bombing"
+	case VectorUnreachable:
+		return "loss of contact"
 	}
 	return "traffic flood"
 }

@@ -80,6 +80,8 @@ logging in. The page stays up after the attack until Ctrl-C.`, `
 	defer cancel()
 	ready := make(chan string, 1)
 	serveErr := make(chan error, 1)
+	// NodeSilence stays off: the demo's agent stops after its replay, and
+	// that is no news.
 	wg.Go(func() {
 		serveErr <- serveUntil(ctx, st, log, srv, config.Automation{Correlation: 10 * time.Minute, ResolveAfter: *resolve}, func(a string) { ready <- a })
 	})

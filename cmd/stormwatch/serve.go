@@ -68,7 +68,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	var workers sync.WaitGroup
 	workers.Go(func() { hub.Poll(pollCtx, time.Second, st.Revisions, log) })
 	automator := incident.New(incident.Settings{Correlation: auto.Correlation, Resolve: auto.ResolveAfter}, log)
-	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond) })
+	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond, auto.NodeSilence) })
 	defer workers.Wait()
 	defer stopPoll()
 

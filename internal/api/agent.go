@@ -81,7 +81,13 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		return tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, summary)
+		if err := tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, summary); err != nil {
+			return err
+		}
+		if s.auto == nil {
+			return nil
+		}
+		return s.auto.NodeAlive(r.Context(), tx, c.workspace, c.node)
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,8 @@ type Server struct {
 // the transaction that stored it.
 type Automation interface {
 	Apply(ctx context.Context, tx *store.Tx, ws string, node *sw.Node, e *sw.AttackEvent) error
+	// NodeAlive ends a node_unreachable spell when heartbeats return.
+	NodeAlive(ctx context.Context, tx *store.Tx, ws string, node *sw.Node) error
 }
 
 // Option configures a Server.

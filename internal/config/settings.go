@@ -183,18 +183,23 @@ func Usage(fs *flag.FlagSet, synopsis, about, examples string) func() {
 type Automation struct {
 	Correlation  time.Duration
 	ResolveAfter time.Duration
+	NodeSilence  time.Duration
 }
 
 // Register adds the automation flags to fs.
 func (a *Automation) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&a.Correlation, "correlation-window", 10*time.Minute, "an attack joins an open automatic incident on the same components opened this recently")
 	fs.DurationVar(&a.ResolveAfter, "resolve-after", 2*time.Minute, "traffic normal this long after an attack ended resolves its incident")
+	fs.DurationVar(&a.NodeSilence, "node-silence", 30*time.Second, "a node without heartbeat this long raises node_unreachable for the rules (0 turns it off)")
 }
 
 // Validate checks the durations.
 func (a *Automation) Validate() error {
 	if a.Correlation < 0 {
 		return errorf("correlation-window: must not be negative")
+	}
+	if a.NodeSilence < 0 {
+		return errorf("node-silence: must not be negative")
 	}
 	if a.ResolveAfter <= 0 {
 		return errorf("resolve-after: must be positive, got %s", a.ResolveAfter)

@@ -235,11 +235,16 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 		}
 	}
 	title, message := best.Title, best.Message
+	defTitle, defMessage := "DDoS attack affecting {components}", "We are mitigating an attack on {components} ({attack})."
+	if e.Classification == sw.VectorUnreachable {
+		defTitle, defMessage = "Connectivity problems affecting {components}",
+			"We lost contact with part of the network serving {components} and are investigating."
+	}
 	if title == "" {
-		title = "DDoS attack affecting {components}"
+		title = defTitle
 	}
 	if message == "" {
-		message = "We are mitigating an attack on {components} ({attack})."
+		message = defMessage
 	}
 	inc := &sw.Incident{WorkspaceID: ws, Title: truncate(rules.Expand(title, vars), sw.MaxTitleLen), Status: sw.Investigating,
 		Impact: impact, Severity: sw.Severity(e.Severity), Source: sw.SourceAuto, Visibility: visibility}

@@ -366,3 +366,48 @@ func TestAttackDuringMaintenance(t *testing.T) {
 		t.Fatalf("after the window: game-01 %s, want the incident's partial_outage", w.status("game-01"))
 	}
 }
+
+// TestNodeSilence: a node whose heartbeats stop raises node_unreachable,
+// which the default rules publish after a minute (medium), and the next
+// heartbeat ends it; the incident then resolves after the hold-down.
+func TestNodeSilence(t *testing.T) {
+	w := newWorld(t, store.SQLite)
+	n := w.nodes["edge-1"]
+	heartbeat := func() {
+		w.tx(func(tx *store.Tx) error {
+			if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, []byte(`{}`)); err != nil {
+				return err
+			}
+			return w.a.NodeAlive(ctx, tx, w.ws, n)
+		})
+	}
+	heartbeat()
+	check := func() {
+		if err := w.a.CheckSilence(ctx, w.st, w.now, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.advance(20 * time.Second)
+	check()
+	if n, _ := w.st.AttackEventCount(ctx, w.ws, n.ID); n != 0 {
+		t.Fatal("silence raised too early")
+	}
+	w.advance(20 * time.Second)
+	check()
+	check() // once per spell
+	if n, _ := w.st.AttackEventCount(ctx, w.ws, n.ID); n != 1 {
+		t.Fatalf("%d events after 40 s of silence, want 1", n)
+	}
+	w.advance(61 * time.Second)
+	w.timers()
+	incs := w.incidents()
+	if len(incs) != 1 || incs[0].Title != "Connectivity problems affecting GAME-01" || w.status("game-01") != sw.DegradedPerformance {
+		t.Fatalf("after a silent minute: %+v", incs)
+	}
+	heartbeat()
+	w.advance(3 * time.Minute)
+	w.timers()
+	if inc := w.incidents()[0]; inc.Status != sw.Resolved {
+		t.Fatalf("heartbeats back, incident %s", inc.Status)
+	}
+}

@@ -210,8 +210,9 @@ func (a *Automator) resolve(ctx context.Context, tx *store.Tx, t store.Timer) er
 		map[string]any{"reason": fmt.Sprintf("traffic normal for %s after the attack ended", a.s.Resolve)})
 }
 
-// Run fires due timers every interval until ctx ends.
-func (a *Automator) Run(ctx context.Context, st *store.Store, interval time.Duration) {
+// Run fires due timers every interval, and raises node_unreachable for
+// nodes silent longer than silence (0 turns that off), until ctx ends.
+func (a *Automator) Run(ctx context.Context, st *store.Store, interval, silence time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -222,6 +223,11 @@ func (a *Automator) Run(ctx context.Context, st *store.Store, interval time.Dura
 		}
 		if _, err := a.RunDue(ctx, st, time.Now()); err != nil && ctx.Err() == nil {
 			a.log.Error("automation timers", "err", err)
+		}
+		if silence > 0 {
+			if err := a.CheckSilence(ctx, st, time.Now(), silence); err != nil && ctx.Err() == nil {
+				a.log.Error("node silence", "err", err)
+			}
 		}
 	}
 }

@@ -255,7 +255,8 @@ func (p *parser) compare() (Expr, *Error) {
 func knownAttack(s string) bool {
 	switch s {
 	case sw.VectorUDPFlood, sw.VectorSYNFlood, sw.VectorACKFlood, sw.VectorRSTFINFlood, sw.VectorTCPFlood, sw.VectorICMPFlood,
-		sw.VectorFragmentFlood, sw.VectorGREFlood, sw.VectorAmplification, sw.VectorReflection, sw.VectorCarpet, sw.VectorOther:
+		sw.VectorFragmentFlood, sw.VectorGREFlood, sw.VectorAmplification, sw.VectorReflection, sw.VectorCarpet, sw.VectorOther,
+		sw.VectorUnreachable:
 		return true
 	}
 	for _, svc := range sw.Services {

@@ -156,3 +156,14 @@ func (r *Reader) AttacksSince(ctx context.Context, ws string, since time.Time, l
 	}
 	return out, rows.Err()
 }
+
+// OpenAttack returns the node's attack of classification that has not
+// ended, if any.
+func (r *Reader) OpenAttack(ctx context.Context, ws, node, classification string) (*sw.Attack, error) {
+	a, err := scanAttack(r.db.QueryRowContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND node_id = $2
+		AND classification = $3 AND phase <> 'ended' ORDER BY started_at DESC LIMIT 1`, ws, node, classification))
+	if err != nil {
+		return nil, notFound(err, "open attack of node", node)
+	}
+	return a, nil
+}

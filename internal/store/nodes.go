@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/secret"
@@ -188,4 +189,24 @@ func (tx *Tx) RecordHeartbeat(ctx context.Context, ws, id string, summary json.R
 func (tx *Tx) DeleteNode(ctx context.Context, ws, id string) error {
 	res, err := tx.db.ExecContext(ctx, `DELETE FROM nodes WHERE workspace_id = $1 AND id = $2`, ws, id)
 	return affectedOne(res, err, "node", id)
+}
+
+// SilentNodes lists the nodes, of every workspace, whose last heartbeat is
+// older than before (nodes that never sent one are not silent, only new).
+func (r *Reader) SilentNodes(ctx context.Context, before time.Time) ([]sw.Node, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE last_heartbeat_at IS NOT NULL AND last_heartbeat_at < $1
+		ORDER BY id LIMIT 10000`, ts(before))
+	if err != nil {
+		return nil, fmt.Errorf("silent nodes: %w", err)
+	}
+	defer rows.Close()
+	var out []sw.Node
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *n)
+	}
+	return out, rows.Err()
 }
