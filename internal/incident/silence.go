@@ -68,7 +68,7 @@ func silenceEvent(n *sw.Node, id string, seq int, typ string, since, at time.Tim
 	}
 	return &sw.AttackEvent{ID: fmt.Sprintf("%s-%d", id, seq), Type: typ, AttackID: id, Seq: seq, At: at, Target: n.Name,
 		Phase: phase, Severity: string(sw.SeverityMedium), Classification: sw.VectorUnreachable, Confidence: 1,
-		Vectors: []sw.Vector{{Type: sw.VectorUnreachable, Confidence: 1}},
-		Title: fmt.Sprintf("Node %s unreachable: no heartbeat since %s", n.Name, since.UTC().Format(time.RFC3339)),
+		Vectors:   []sw.Vector{{Type: sw.VectorUnreachable, Confidence: 1}},
+		Title:     fmt.Sprintf("Node %s unreachable: no heartbeat since %s", n.Name, since.UTC().Format(time.RFC3339)),
 		StartedAt: since, EndedAt: ended}
 }
