@@ -5,14 +5,18 @@ import "time"
 // Workspace is a tenant: one public status page with everything on it.
 // Nothing crosses workspaces.
 type Workspace struct {
-	ID        string    `json:"id"`
-	Slug      string    `json:"slug"`
-	Name      string    `json:"name"`
-	Timezone  string    `json:"timezone"`
-	Branding  Branding  `json:"branding"`
-	Revision  int64     `json:"revision"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID       string   `json:"id"`
+	Slug     string   `json:"slug"`
+	Name     string   `json:"name"`
+	Timezone string   `json:"timezone"`
+	Branding Branding `json:"branding"`
+	// PublicAttackDetails lets automatic incidents name the attacked
+	// address and the volume; off, public text names only the kind of
+	// attack and the components.
+	PublicAttackDetails bool      `json:"public_attack_details"`
+	Revision            int64     `json:"revision"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
 
 // Branding is how a workspace's public page looks.

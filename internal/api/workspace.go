@@ -20,9 +20,10 @@ func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 type workspaceInput struct {
-	Name     *string      `json:"name"`
-	Timezone *string      `json:"timezone"`
-	Branding *sw.Branding `json:"branding"`
+	Name                *string      `json:"name"`
+	Timezone            *string      `json:"timezone"`
+	Branding            *sw.Branding `json:"branding"`
+	PublicAttackDetails *bool        `json:"public_attack_details"`
 }
 
 var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -80,6 +81,7 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		setIf(&ws.Name, in.Name)
 		setIf(&ws.Timezone, in.Timezone)
 		setIf(&ws.Branding, in.Branding)
+		setIf(&ws.PublicAttackDetails, in.PublicAttackDetails)
 		if _, err := time.LoadLocation(ws.Timezone); err != nil || ws.Timezone == "" || ws.Timezone == "Local" {
 			return "", nil, sw.Invalid("timezone", "must be an IANA time zone such as Europe/Berlin or UTC")
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/detect"
 	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
@@ -216,8 +217,15 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 			impact = decisions[i].Impact
 		}
 	}
+	w, err := tx.Workspace(ctx, ws)
+	if err != nil {
+		return err
+	}
 	vars := map[string]string{"components": names(comps), "severity": e.Severity, "attack": publicAttack(e),
-		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String()}
+		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": "our network", "volume": "heavy traffic"}
+	if w.PublicAttackDetails {
+		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
+	}
 	if visibility == sw.VisibilityPublic {
 		open, err := tx.OpenAutoIncident(ctx, ws, ids, tx.Now().Add(-a.s.Correlation))
 		if err != nil {
@@ -236,6 +244,9 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	}
 	title, message := best.Title, best.Message
 	defTitle, defMessage := "DDoS attack affecting {components}", "We are mitigating an attack on {components} ({attack})."
+	if w.PublicAttackDetails {
+		defMessage = "We are mitigating an attack on {components} ({attack}, {volume} against {target})."
+	}
 	if e.Classification == sw.VectorUnreachable {
 		defTitle, defMessage = "Connectivity problems affecting {components}",
 			"We lost contact with part of the network serving {components} and are investigating."

@@ -411,3 +411,22 @@ func TestNodeSilence(t *testing.T) {
 		t.Fatalf("heartbeats back, incident %s", inc.Status)
 	}
 }
+
+func TestPublicAttackDetailsOptIn(t *testing.T) {
+	for _, optIn := range []bool{false, true} {
+		w := newWorld(t, store.SQLite)
+		w.tx(func(tx *store.Tx) error {
+			ws, err := tx.Workspace(ctx, w.ws)
+			if err != nil {
+				return err
+			}
+			ws.PublicAttackDetails = optIn
+			return tx.UpdateWorkspace(ctx, ws)
+		})
+		w.event("edge-1", "atk_o", sw.EventStarted, sw.SeverityHigh)
+		msg := w.incidents()[0].Updates[0].Message
+		if shown := strings.Contains(msg, "203.0.113.7") && strings.Contains(msg, "3.2 Gbps"); shown != optIn {
+			t.Errorf("opt-in %v: %q", optIn, msg)
+		}
+	}
+}

@@ -193,12 +193,14 @@ func order[T int | int64 | uint64](op string, a, b T) bool {
 	return false
 }
 
-// Template placeholders: {components}, {severity}, {attack}, {duration}.
-// Addresses and volumes are not offered: what is public must not help the
-// attacker.
+// Template placeholders: {components}, {severity}, {attack}, {duration},
+// and {target} and {volume}, which name the attacked address and the peak
+// rate only in workspaces that opted in (public text must not help the
+// attacker); elsewhere they read "our network" and "heavy traffic".
 var placeholder = regexp.MustCompile(`\{[a-z_]*\}`)
 
-var placeholders = map[string]bool{"{components}": true, "{severity}": true, "{attack}": true, "{duration}": true}
+var placeholders = map[string]bool{"{components}": true, "{severity}": true, "{attack}": true, "{duration}": true,
+	"{target}": true, "{volume}": true}
 
 func checkTemplate(s string) string {
 	if len(s) > sw.MaxTitleLen*4 {
@@ -206,7 +208,7 @@ func checkTemplate(s string) string {
 	}
 	for _, p := range placeholder.FindAllString(s, -1) {
 		if !placeholders[p] {
-			return "unknown placeholder " + p + ": use {components}, {severity}, {attack} or {duration}"
+			return "unknown placeholder " + p + ": use {components}, {severity}, {attack}, {duration}, {target} or {volume}"
 		}
 	}
 	return ""

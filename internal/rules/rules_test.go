@@ -56,7 +56,7 @@ func TestParseErrors(t *testing.T) {
 		{"unterminated string", `component "web -> draft`, "1:11: unterminated string"},
 		{"trailing words", "severity >= high -> draft now", `1:27: unexpected "now" after the action`},
 		{"unclosed paren", "(severity >= high -> draft", "1:19: expected ) to close the ( at column 1"},
-		{"bad placeholder", `severity >= high -> publish immediately title "Attack on {target}"`, "unknown placeholder {target}"},
+		{"bad placeholder", `severity >= high -> publish immediately title "Attack on {address}"`, "unknown placeholder {address}"},
 		{"second line", "severity >= high -> draft\n\n  # comment\nseverity => high -> draft", "4:10: unknown operator \"=\""},
 	}
 	for _, tt := range tests {
