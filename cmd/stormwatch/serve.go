@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,14 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	defer workers.Wait()
 	defer stopPoll()
 
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	if strings.HasSuffix(srv.BaseURL, ":0") {
+		// Port 0 picked a free port: links must name the real one.
+		srv.BaseURL = "http://" + ln.Addr().String()
+	}
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	reg := prometheus.NewRegistry()
@@ -79,13 +88,10 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams})
 	if err != nil {
+		ln.Close()
 		return err
 	}
 
-	ln, err := net.Listen("tcp", srv.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
-	}
 	server := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
