@@ -18,6 +18,7 @@ import (
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/web"
 )
@@ -85,7 +86,8 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	defer endStreams()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator)), Registry: reg, Hub: hub,
+	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
+		api.WithWebhookGuard(&notify.Guard{AllowPrivate: srv.AllowPrivateWebhooks})), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams})
 	if err != nil {
 		ln.Close()

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/api"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
@@ -24,9 +26,21 @@ type env struct {
 	api   *api.Server
 }
 
+// noDNS answers every lookup itself, so that tests send no DNS query off
+// this machine; webhook hosts "resolve" to a public documentation-free
+// address.
+type noDNS struct{}
+
+func (noDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if host == "internal.example.com" {
+		return []netip.Addr{netip.MustParseAddr("10.0.0.5")}, nil
+	}
+	return []netip.Addr{netip.MustParseAddr("93.184.216.34")}, nil
+}
+
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
-	a := api.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a := api.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), api.WithWebhookGuard(&notify.Guard{Resolver: noDNS{}}))
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	return &env{t: t, store: st, srv: srv, api: a}
@@ -276,6 +290,44 @@ func TestRuleSet(t *testing.T) {
 		got = e.must(200, "PUT", "/api/v1/rules", key, map[string]any{"rules": text})
 		if got["rules"] != text || got["default"] != false || got["updated_at"] == nil {
 			t.Fatalf("stored rules: %v", got)
+		}
+	})
+}
+
+func TestSubscribers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "US-East game 01", "slug": "us-east-game-01"})
+		hook := e.must(201, "POST", "/api/v1/subscribers", key, map[string]any{"type": "webhook", "url": "https://hooks.example.com/x",
+			"components": []string{"us-east-game-01"}})
+		if !strings.HasPrefix(hook["secret"].(string), "whsec_") || hook["components"].([]any)[0] != "us-east-game-01" {
+			t.Fatalf("webhook subscriber: %v", hook)
+		}
+		if got := e.must(200, "GET", "/api/v1/subscribers/"+hook["id"].(string), key, nil); got["secret"] != nil {
+			t.Fatal("secret shown again")
+		}
+		mail := e.must(201, "POST", "/api/v1/subscribers", key, map[string]any{"type": "email", "email": "Ops@Example.com"})
+		if mail["email"] != "ops@example.com" || mail["confirmed_at"] != nil {
+			t.Fatalf("email subscriber: %v", mail)
+		}
+		for _, bad := range []map[string]any{
+			{"type": "webhook", "url": "http://127.0.0.1:8080/x"},
+			{"type": "webhook", "url": "http://169.254.169.254/latest"},
+			{"type": "webhook", "url": "https://internal.example.com/x"},
+			{"type": "email", "email": "not an address"},
+			{"type": "pigeon"},
+		} {
+			if r := e.do("POST", "/api/v1/subscribers", key, bad); r.status != 422 {
+				t.Errorf("%v: %d %s", bad, r.status, r.body)
+			}
+		}
+		if r := e.do("POST", "/api/v1/subscribers", key, map[string]any{"type": "email", "email": "ops@example.com"}); r.status != 409 {
+			t.Errorf("duplicate: %d", r.status)
+		}
+		e.must(204, "DELETE", "/api/v1/subscribers/"+mail["id"].(string), key, nil)
+		if list := e.must(200, "GET", "/api/v1/subscribers", key, nil)["data"].([]any); len(list) != 1 {
+			t.Fatalf("%d subscribers after delete", len(list))
 		}
 	})
 }

@@ -30,6 +30,8 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	m := e.must(201, "POST", "/api/v1/maintenances", key, map[string]any{"title": "M " + slug,
 		"starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-01T01:00:00Z", "components": []string{"edge"}})
 	k := e.must(201, "POST", "/api/v1/api-keys", key, map[string]any{"name": "extra", "role": "viewer"})
+	sub := e.must(201, "POST", "/api/v1/subscribers", key, map[string]any{"type": "webhook", "url": "https://hooks.example.com/" + slug})
+	f.ids["/api/v1/subscribers/"] = sub["id"].(string)
 	atk := "atk_" + slug
 	e.must(200, "POST", "/api/v1/agent/events", n["token"].(string), map[string]any{"events": []any{sampleEvent(atk, 1)}})
 	f.nodeToken = n["token"].(string)
@@ -80,6 +82,8 @@ func bodyFor(method, pattern string) any {
 		return nil
 	case strings.HasPrefix(pattern, "/api/v1/rules"):
 		return map[string]any{"rules": "severity >= high -> publish immediately"}
+	case strings.HasPrefix(pattern, "/api/v1/subscribers"):
+		return map[string]any{"type": "email", "email": "ops@example.com"}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):
 		return map[string]any{"name": "x", "role": "viewer"}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/secret"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
@@ -23,6 +24,7 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []route
 	auto   Automation
+	guard  *notify.Guard
 }
 
 // Automation turns a newly stored attack event into incident changes, in
@@ -38,6 +40,10 @@ type Option func(*Server)
 
 // WithAutomation runs a for every new attack event.
 func WithAutomation(a Automation) Option { return func(s *Server) { s.auto = a } }
+
+// WithWebhookGuard sets the SSRF policy for webhook subscribers (default:
+// public addresses only).
+func WithWebhookGuard(g *notify.Guard) Option { return func(s *Server) { s.guard = g } }
 
 // caller is who sent an authenticated request: an API key, or (on the
 // agent routes) a node.
@@ -70,7 +76,7 @@ type route struct {
 
 // New returns the API server.
 func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{store: st, log: log, mux: http.NewServeMux()}
+	s := &Server{store: st, log: log, mux: http.NewServeMux(), guard: &notify.Guard{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -146,6 +152,11 @@ func (s *Server) table() []route {
 		{"GET", "/api/v1/api-keys", admin, listOf(s.store.APIKeys), false},
 		{"POST", "/api/v1/api-keys", admin, s.createAPIKey, false},
 		{"DELETE", "/api/v1/api-keys/{id}", admin, s.revokeAPIKey, false},
+
+		{"GET", "/api/v1/subscribers", editor, listOf(s.store.Subscribers), false},
+		{"POST", "/api/v1/subscribers", editor, s.createSubscriber, false},
+		{"GET", "/api/v1/subscribers/{id}", editor, getOf("id", s.store.Subscriber), false},
+		{"DELETE", "/api/v1/subscribers/{id}", editor, s.deleteOf("subscriber.delete", "subscriber", (*store.Tx).DeleteSubscriber), false},
 
 		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
 

@@ -118,10 +118,11 @@ func (l *Log) Logger(w *os.File) *slog.Logger {
 
 // Server configures the control plane's HTTP side.
 type Server struct {
-	Addr            string
-	BaseURL         string
-	PagesDomain     string
-	ShutdownTimeout time.Duration
+	Addr                 string
+	BaseURL              string
+	PagesDomain          string
+	ShutdownTimeout      time.Duration
+	AllowPrivateWebhooks bool
 }
 
 // Register adds the server flags to fs.
@@ -130,6 +131,7 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.StringVar(&s.BaseURL, "base-url", "", "externally visible `URL` used in links and mails (default: http://<addr>)")
 	fs.StringVar(&s.PagesDomain, "pages-domain", "localhost", "`domain` under which each workspace's page is also served at {slug}.<domain>")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM")
+	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
 // Validate checks the address and URL, and fills the base URL's default.
