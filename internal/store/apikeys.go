@@ -11,7 +11,7 @@ import (
 
 const apiKeyColumns = `id, workspace_id, name, prefix, role, created_at, last_used_at, revoked_at`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (*sw.APIKey, error) {
+func scanAPIKey(row rowScanner) (*sw.APIKey, error) {
 	var k sw.APIKey
 	var created int64
 	var used, revoked sql.NullInt64
@@ -60,24 +60,11 @@ func (tx *Tx) TouchAPIKey(ctx context.Context, ws, id string) error {
 // APIKeys lists workspace ws's keys, newest first, revoked ones included.
 func (r *Reader) APIKeys(ctx context.Context, ws string, p Page) ([]sw.APIKey, bool, error) {
 	p = p.clamp()
-	rows, err := r.db.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanAPIKey, `SELECT `+apiKeyColumns+` FROM api_keys WHERE workspace_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list api keys: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list api keys: %w", err)
-		}
-		out = append(out, *k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	out, more := trim(out, p)
 	return out, more, nil
 }
 

@@ -57,7 +57,7 @@ func (tx *Tx) RecordAttackEvent(ctx context.Context, ws, node string, e *sw.Atta
 const attackColumns = `id, node_id, target, phase, severity, classification, confidence, title, vectors, pps, bps, peak_pps,
 	peak_bps, distinct_sources, top_sources, started_at, updated_at, ended_at`
 
-func scanAttack(row interface{ Scan(...any) error }) (*sw.Attack, error) {
+func scanAttack(row rowScanner) (*sw.Attack, error) {
 	var a sw.Attack
 	var vectors, sources string
 	var pps, bps, peakPPS, peakBPS, srcs int64
@@ -81,24 +81,11 @@ func scanAttack(row interface{ Scan(...any) error }) (*sw.Attack, error) {
 // Attacks lists workspace ws's attacks, newest first.
 func (r *Reader) Attacks(ctx context.Context, ws string, p Page) ([]sw.Attack, bool, error) {
 	p = p.clamp()
-	rows, err := r.db.QueryContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanAttack, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1
 		ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list attacks: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Attack
-	for rows.Next() {
-		a, err := scanAttack(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, *a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	out, more := trim(out, p)
 	return out, more, nil
 }
 
@@ -140,21 +127,12 @@ func (r *Reader) AttackEventCount(ctx context.Context, ws, node string) (int, er
 // AttacksSince lists workspace ws's attacks that started at or after
 // since, oldest first, at most limit.
 func (r *Reader) AttacksSince(ctx context.Context, ws string, since time.Time, limit int) ([]sw.Attack, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND started_at >= $2
+	out, err := queryAll(ctx, r.db, scanAttack, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND started_at >= $2
 		ORDER BY started_at, id LIMIT $3`, ws, ts(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("attacks since %s: %w", since, err)
 	}
-	defer rows.Close()
-	var out []sw.Attack
-	for rows.Next() {
-		a, err := scanAttack(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *a)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // OpenAttack returns the node's attack of classification that has not

@@ -11,7 +11,7 @@ import (
 
 const groupColumns = `id, workspace_id, name, description, position, created_at, updated_at`
 
-func scanGroup(row interface{ Scan(...any) error }) (*sw.Group, error) {
+func scanGroup(row rowScanner) (*sw.Group, error) {
 	var g sw.Group
 	var created, updated int64
 	if err := row.Scan(&g.ID, &g.WorkspaceID, &g.Name, &g.Description, &g.Position, &created, &updated); err != nil {
@@ -31,24 +31,11 @@ func checkGroup(g *sw.Group) error {
 // Groups lists workspace ws's component groups in page order.
 func (r *Reader) Groups(ctx context.Context, ws string, p Page) ([]sw.Group, bool, error) {
 	p = p.clamp()
-	rows, err := r.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM component_groups WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanGroup, `SELECT `+groupColumns+` FROM component_groups WHERE workspace_id = $1
 		ORDER BY position, created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list groups: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list groups: %w", err)
-		}
-		out = append(out, *g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	out, more := trim(out, p)
 	return out, more, nil
 }
 
@@ -104,7 +91,7 @@ func (tx *Tx) DeleteGroup(ctx context.Context, ws, id string) error {
 
 const componentColumns = `id, workspace_id, COALESCE(group_id, ''), slug, name, description, position, status, created_at, updated_at`
 
-func scanComponent(row interface{ Scan(...any) error }) (*sw.Component, error) {
+func scanComponent(row rowScanner) (*sw.Component, error) {
 	var c sw.Component
 	var created, updated int64
 	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.GroupID, &c.Slug, &c.Name, &c.Description, &c.Position, &c.Status, &created, &updated); err != nil {
@@ -115,20 +102,11 @@ func scanComponent(row interface{ Scan(...any) error }) (*sw.Component, error) {
 }
 
 func (r *Reader) queryComponents(ctx context.Context, query string, args ...any) ([]sw.Component, error) {
-	rows, err := r.db.QueryContext(ctx, query, args...)
+	out, err := queryAll(ctx, r.db, scanComponent, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list components: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Component
-	for rows.Next() {
-		c, err := scanComponent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list components: %w", err)
-		}
-		out = append(out, *c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Components lists workspace ws's components in page order.

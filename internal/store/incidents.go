@@ -24,7 +24,7 @@ type IncidentFilter struct {
 
 const incidentColumns = `id, workspace_id, title, status, impact, severity, source, pinned, created_at, updated_at, resolved_at, visibility`
 
-func scanIncident(row interface{ Scan(...any) error }) (*sw.Incident, error) {
+func scanIncident(row rowScanner) (*sw.Incident, error) {
 	var i sw.Incident
 	var created, updated int64
 	var resolved sql.NullInt64
@@ -62,25 +62,11 @@ func (r *Reader) Incidents(ctx context.Context, ws string, f IncidentFilter, p P
 	case f.Resolved && !f.Unresolved:
 		where = ` AND status = 'resolved'`
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1`+where+`
+	out, more, err := queryPage(ctx, r.db, p, scanIncident, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1`+where+`
 		ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list incidents: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list incidents: %w", err)
-		}
-		out = append(out, *inc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	rows.Close()
-	out, more := trim(out, p)
 	return out, more, r.loadIncidentDetails(ctx, ws, out)
 }
 

@@ -11,7 +11,7 @@ import (
 const maintenanceColumns = `id, workspace_id, title, message, state, starts_at, ends_at, remind_24h, remind_1h,
 	started_at, completed_at, created_at, updated_at`
 
-func scanMaintenance(row interface{ Scan(...any) error }) (*sw.Maintenance, error) {
+func scanMaintenance(row rowScanner) (*sw.Maintenance, error) {
 	var m sw.Maintenance
 	var starts, ends, created, updated int64
 	var started, completed sql.NullInt64
@@ -26,54 +26,18 @@ func scanMaintenance(row interface{ Scan(...any) error }) (*sw.Maintenance, erro
 }
 
 func (r *Reader) loadMaintenanceComponents(ctx context.Context, ws string, ms []sw.Maintenance) error {
-	if len(ms) == 0 {
-		return nil
-	}
-	idx := map[string]*sw.Maintenance{}
-	args := []any{ws}
-	for i := range ms {
-		idx[ms[i].ID] = &ms[i]
-		args = append(args, ms[i].ID)
-	}
-	rows, err := r.db.QueryContext(ctx, `SELECT mc.maintenance_id, c.slug FROM maintenance_components mc
-		JOIN components c ON c.id = mc.component_id AND c.workspace_id = $1
-		WHERE mc.maintenance_id IN (`+placeholders(2, len(ms))+`) ORDER BY c.position, c.created_at, c.id`, args...)
-	if err != nil {
-		return fmt.Errorf("maintenance components: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, slug string
-		if err := rows.Scan(&id, &slug); err != nil {
-			return err
-		}
-		idx[id].Components = append(idx[id].Components, slug)
-	}
-	return rows.Err()
+	return fillSlugs(ctx, r, ws, "maintenance_components", "maintenance_id", ms,
+		func(m *sw.Maintenance) string { return m.ID }, func(m *sw.Maintenance, slug string) { m.Components = append(m.Components, slug) })
 }
 
 // Maintenances lists workspace ws's maintenance windows, latest start first.
 func (r *Reader) Maintenances(ctx context.Context, ws string, p Page) ([]sw.Maintenance, bool, error) {
 	p = p.clamp()
-	rows, err := r.db.QueryContext(ctx, `SELECT `+maintenanceColumns+` FROM maintenances WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanMaintenance, `SELECT `+maintenanceColumns+` FROM maintenances WHERE workspace_id = $1
 		ORDER BY starts_at DESC, id DESC LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list maintenances: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Maintenance
-	for rows.Next() {
-		m, err := scanMaintenance(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list maintenances: %w", err)
-		}
-		out = append(out, *m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	rows.Close()
-	out, more := trim(out, p)
 	return out, more, r.loadMaintenanceComponents(ctx, ws, out)
 }
 

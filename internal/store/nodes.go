@@ -13,7 +13,7 @@ import (
 
 const nodeColumns = `id, workspace_id, name, token_prefix, last_heartbeat_at, last_heartbeat, created_at, updated_at`
 
-func scanNode(row interface{ Scan(...any) error }) (*sw.Node, error) {
+func scanNode(row rowScanner) (*sw.Node, error) {
 	var n sw.Node
 	var hbAt sql.NullInt64
 	var hb string
@@ -32,54 +32,18 @@ func scanNode(row interface{ Scan(...any) error }) (*sw.Node, error) {
 
 // loadNodeComponents fills the component slugs of nodes.
 func (r *Reader) loadNodeComponents(ctx context.Context, ws string, nodes []sw.Node) error {
-	if len(nodes) == 0 {
-		return nil
-	}
-	idx := map[string]*sw.Node{}
-	args := []any{ws}
-	for i := range nodes {
-		idx[nodes[i].ID] = &nodes[i]
-		args = append(args, nodes[i].ID)
-	}
-	rows, err := r.db.QueryContext(ctx, `SELECT nc.node_id, c.slug FROM node_components nc
-		JOIN components c ON c.id = nc.component_id AND c.workspace_id = $1
-		WHERE nc.node_id IN (`+placeholders(2, len(nodes))+`) ORDER BY c.position, c.slug`, args...)
-	if err != nil {
-		return fmt.Errorf("node components: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var node, slug string
-		if err := rows.Scan(&node, &slug); err != nil {
-			return err
-		}
-		idx[node].Components = append(idx[node].Components, slug)
-	}
-	return rows.Err()
+	return fillSlugs(ctx, r, ws, "node_components", "node_id", nodes,
+		func(n *sw.Node) string { return n.ID }, func(n *sw.Node, slug string) { n.Components = append(n.Components, slug) })
 }
 
 // Nodes lists workspace ws's nodes, oldest first.
 func (r *Reader) Nodes(ctx context.Context, ws string, p Page) ([]sw.Node, bool, error) {
 	p = p.clamp()
-	rows, err := r.db.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanNode, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1
 		ORDER BY created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list nodes: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Node
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list nodes: %w", err)
-		}
-		out = append(out, *n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	rows.Close()
-	out, more := trim(out, p)
 	return out, more, r.loadNodeComponents(ctx, ws, out)
 }
 
@@ -194,19 +158,10 @@ func (tx *Tx) DeleteNode(ctx context.Context, ws, id string) error {
 // SilentNodes lists the nodes, of every workspace, whose last heartbeat is
 // older than before (nodes that never sent one are not silent, only new).
 func (r *Reader) SilentNodes(ctx context.Context, before time.Time) ([]sw.Node, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+nodeColumns+` FROM nodes WHERE last_heartbeat_at IS NOT NULL AND last_heartbeat_at < $1
+	out, err := queryAll(ctx, r.db, scanNode, `SELECT `+nodeColumns+` FROM nodes WHERE last_heartbeat_at IS NOT NULL AND last_heartbeat_at < $1
 		ORDER BY id LIMIT 10000`, ts(before))
 	if err != nil {
 		return nil, fmt.Errorf("silent nodes: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Node
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *n)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -58,47 +58,21 @@ func (r *Reader) snapshot(ctx context.Context, ws string, since, now time.Time) 
 }
 
 func (r *Reader) recentIncidents(ctx context.Context, ws string, since time.Time) ([]sw.Incident, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1
+	out, err := queryAll(ctx, r.db, scanIncident, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1
 		AND visibility = 'public' AND (status <> 'resolved' OR created_at >= $2 OR resolved_at >= $2)
 		ORDER BY created_at DESC, id DESC LIMIT $3`, ws, ts(since), maxSnapshotIncidents)
 	if err != nil {
 		return nil, fmt.Errorf("recent incidents: %w", err)
 	}
-	var out []sw.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *inc)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	return out, r.loadIncidentDetails(ctx, ws, out)
 }
 
 func (r *Reader) recentMaintenances(ctx context.Context, ws string, since time.Time) ([]sw.Maintenance, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+maintenanceColumns+` FROM maintenances WHERE workspace_id = $1
+	out, err := queryAll(ctx, r.db, scanMaintenance, `SELECT `+maintenanceColumns+` FROM maintenances WHERE workspace_id = $1
 		AND (state <> 'completed' OR ends_at >= $2 OR completed_at >= $2)
 		ORDER BY starts_at, id LIMIT $3`, ws, ts(since), maxSnapshotIncidents)
 	if err != nil {
 		return nil, fmt.Errorf("recent maintenances: %w", err)
-	}
-	var out []sw.Maintenance
-	for rows.Next() {
-		m, err := scanMaintenance(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	return out, r.loadMaintenanceComponents(ctx, ws, out)
 }

@@ -10,7 +10,7 @@ import (
 
 const subscriberColumns = `id, workspace_id, type, email, url, min_impact, confirmed_at, disabled_at, created_at`
 
-func scanSubscriber(row interface{ Scan(...any) error }) (*sw.Subscriber, error) {
+func scanSubscriber(row rowScanner) (*sw.Subscriber, error) {
 	var s sw.Subscriber
 	var confirmed, disabled sql.NullInt64
 	var created int64
@@ -23,54 +23,18 @@ func scanSubscriber(row interface{ Scan(...any) error }) (*sw.Subscriber, error)
 }
 
 func (r *Reader) loadSubscriberComponents(ctx context.Context, ws string, subs []sw.Subscriber) error {
-	if len(subs) == 0 {
-		return nil
-	}
-	idx := map[string]*sw.Subscriber{}
-	args := []any{ws}
-	for i := range subs {
-		idx[subs[i].ID] = &subs[i]
-		args = append(args, subs[i].ID)
-	}
-	rows, err := r.db.QueryContext(ctx, `SELECT sc.subscriber_id, c.slug FROM subscriber_components sc
-		JOIN components c ON c.id = sc.component_id AND c.workspace_id = $1
-		WHERE sc.subscriber_id IN (`+placeholders(2, len(subs))+`) ORDER BY c.position, c.created_at, c.id`, args...)
-	if err != nil {
-		return fmt.Errorf("subscriber components: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, slug string
-		if err := rows.Scan(&id, &slug); err != nil {
-			return err
-		}
-		idx[id].Components = append(idx[id].Components, slug)
-	}
-	return rows.Err()
+	return fillSlugs(ctx, r, ws, "subscriber_components", "subscriber_id", subs,
+		func(s *sw.Subscriber) string { return s.ID }, func(s *sw.Subscriber, slug string) { s.Components = append(s.Components, slug) })
 }
 
 // Subscribers lists workspace ws's subscribers, oldest first.
 func (r *Reader) Subscribers(ctx context.Context, ws string, p Page) ([]sw.Subscriber, bool, error) {
 	p = p.clamp()
-	rows, err := r.db.QueryContext(ctx, `SELECT `+subscriberColumns+` FROM subscribers WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanSubscriber, `SELECT `+subscriberColumns+` FROM subscribers WHERE workspace_id = $1
 		ORDER BY created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list subscribers: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Subscriber
-	for rows.Next() {
-		s, err := scanSubscriber(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, *s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, err
-	}
-	rows.Close()
-	out, more := trim(out, p)
 	return out, more, r.loadSubscriberComponents(ctx, ws, out)
 }
 

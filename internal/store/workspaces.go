@@ -12,7 +12,7 @@ import (
 const workspaceColumns = `id, slug, name, timezone, page_title, logo_url, favicon_url, brand_color,
 	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details`
 
-func scanWorkspace(row interface{ Scan(...any) error }) (*sw.Workspace, error) {
+func scanWorkspace(row rowScanner) (*sw.Workspace, error) {
 	var w sw.Workspace
 	var links string
 	var created, updated int64
@@ -52,20 +52,11 @@ func (r *Reader) WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspac
 // Workspaces lists all workspaces, oldest first. It is for operators of
 // the whole installation, never for a workspace's API.
 func (r *Reader) Workspaces(ctx context.Context) ([]sw.Workspace, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY created_at, id`)
+	out, err := queryAll(ctx, r.db, scanWorkspace, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list workspaces: %w", err)
 	}
-	defer rows.Close()
-	var out []sw.Workspace
-	for rows.Next() {
-		w, err := scanWorkspace(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list workspaces: %w", err)
-		}
-		out = append(out, *w)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CreateWorkspace stores a new workspace; its ID, revision and times are
