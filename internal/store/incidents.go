@@ -288,10 +288,8 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 	if before != inc.Status || wasPublic != (inc.Visibility == sw.VisibilityPublic) {
 		// Resolving, reopening or publishing changes what every component
 		// of the incident derives from it.
-		for _, c := range inc.Components {
-			if err := tx.refreshComponentStatus(ctx, ws, c.ComponentID); err != nil {
-				return nil, err
-			}
+		if err := tx.refreshComponents(ctx, ws, componentIDs(inc)); err != nil {
+			return nil, err
 		}
 	}
 	if e.Message != nil {
@@ -362,6 +360,25 @@ func (tx *Tx) applyChanges(ctx context.Context, ws, incident string, changes []C
 	return nil
 }
 
+// componentIDs returns the ids of an incident's components.
+func componentIDs(inc *sw.Incident) []string {
+	ids := make([]string, len(inc.Components))
+	for i, c := range inc.Components {
+		ids[i] = c.ComponentID
+	}
+	return ids
+}
+
+// refreshComponents derives the shown status of each component anew.
+func (tx *Tx) refreshComponents(ctx context.Context, ws string, ids []string) error {
+	for _, id := range ids {
+		if err := tx.refreshComponentStatus(ctx, ws, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // refreshComponentStatus sets a component to the worst status given it by
 // unresolved incidents and in-progress maintenance, operational if none.
 func (tx *Tx) refreshComponentStatus(ctx context.Context, ws, component string) error {
@@ -411,11 +428,6 @@ func (tx *Tx) DeleteIncident(ctx context.Context, ws, id string) error {
 	if _, err := tx.db.ExecContext(ctx, `DELETE FROM incidents WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
 		return fmt.Errorf("delete incident %s: %w", id, err)
 	}
-	for _, c := range inc.Components {
-		if err := tx.refreshComponentStatus(ctx, ws, c.ComponentID); err != nil {
-			return err
-		}
-	}
 	tx.pageChanged(ws)
-	return nil
+	return tx.refreshComponents(ctx, ws, componentIDs(inc))
 }

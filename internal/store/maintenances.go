@@ -190,42 +190,41 @@ func (tx *Tx) SetMaintenanceState(ctx context.Context, ws, id string, state sw.M
 	if err := affectedOne(res, err, "maintenance", id); err != nil {
 		return err
 	}
-	m, err := tx.Maintenance(ctx, ws, id)
+	ids, err := tx.maintenanceComponentIDs(ctx, ws, id)
 	if err != nil {
 		return err
+	}
+	tx.pageChanged(ws)
+	return tx.refreshComponents(ctx, ws, ids)
+}
+
+// maintenanceComponentIDs returns the ids of a window's components.
+func (tx *Tx) maintenanceComponentIDs(ctx context.Context, ws, id string) ([]string, error) {
+	m, err := tx.Maintenance(ctx, ws, id)
+	if err != nil {
+		return nil, err
 	}
 	comps, err := tx.ResolveComponents(ctx, ws, "components", m.Components)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, c := range comps {
-		if err := tx.refreshComponentStatus(ctx, ws, c.ID); err != nil {
-			return err
-		}
+	ids := make([]string, len(comps))
+	for i, c := range comps {
+		ids[i] = c.ID
 	}
-	tx.pageChanged(ws)
-	return nil
+	return ids, nil
 }
 
 // DeleteMaintenance removes a window; components it held return to the
 // status the rest derive for them.
 func (tx *Tx) DeleteMaintenance(ctx context.Context, ws, id string) error {
-	m, err := tx.Maintenance(ctx, ws, id)
-	if err != nil {
-		return err
-	}
-	comps, err := tx.ResolveComponents(ctx, ws, "components", m.Components)
+	ids, err := tx.maintenanceComponentIDs(ctx, ws, id)
 	if err != nil {
 		return err
 	}
 	if _, err := tx.db.ExecContext(ctx, `DELETE FROM maintenances WHERE workspace_id = $1 AND id = $2`, ws, id); err != nil {
 		return fmt.Errorf("delete maintenance %s: %w", id, err)
 	}
-	for _, c := range comps {
-		if err := tx.refreshComponentStatus(ctx, ws, c.ID); err != nil {
-			return err
-		}
-	}
 	tx.pageChanged(ws)
-	return nil
+	return tx.refreshComponents(ctx, ws, ids)
 }
