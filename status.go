@@ -1,6 +1,9 @@
 package stormwatch
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // ComponentStatus is the state a component is shown in. The values are
 // Atlassian Statuspage's so that existing clients understand them.
@@ -177,4 +180,24 @@ func ImpactForStatus(s ComponentStatus) Impact {
 		return ImpactMinor
 	}
 	return ImpactNone
+}
+
+// StatusLabel is a status in words, for people and screen readers.
+func StatusLabel(s string) string {
+	switch s {
+	case "degraded_performance":
+		return "Degraded performance"
+	case "partial_outage":
+		return "Partial outage"
+	case "major_outage":
+		return "Major outage"
+	case "under_maintenance":
+		return "Under maintenance"
+	case "in_progress":
+		return "In progress"
+	}
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " ")
 }

@@ -2,6 +2,7 @@ package stormwatch
 
 import (
 	"fmt"
+	"net/mail"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -91,4 +92,14 @@ func Slugify(name string) string {
 		s = strings.TrimSuffix(s[:MaxSlugLen], "-")
 	}
 	return s
+}
+
+// CheckEmail returns address s in the form it is stored (lower case), or a
+// validation error on field when s is not one plain address.
+func CheckEmail(field, s string) (string, error) {
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Address != strings.TrimSpace(s) || addr.Name != "" || len(s) > 254 {
+		return "", Invalid(field, "must be a plain email address such as ops@example.com")
+	}
+	return strings.ToLower(addr.Address), nil
 }

@@ -13,10 +13,13 @@ type Workspace struct {
 	// PublicAttackDetails lets automatic incidents name the attacked
 	// address and the volume; off, public text names only the kind of
 	// attack and the components.
-	PublicAttackDetails bool      `json:"public_attack_details"`
-	Revision            int64     `json:"revision"`
-	CreatedAt           time.Time `json:"created_at"`
-	UpdatedAt           time.Time `json:"updated_at"`
+	PublicAttackDetails bool `json:"public_attack_details"`
+	// MailFrom is the sender address of the workspace's mails (an address
+	// on its own domain); empty: the operator's --mail-from.
+	MailFrom  string    `json:"mail_from"`
+	Revision  int64     `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Branding is how a workspace's public page looks.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,9 @@ import (
 	"github.com/stormwatch/stormwatch/internal/api"
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/incident"
+	"github.com/stormwatch/stormwatch/internal/delivery"
 	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/maintenance"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/web"
@@ -38,9 +41,11 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	var srv config.Server
 	var logc config.Log
 	var auto config.Automation
+	var nc config.Notify
 	db.Register(fs)
 	srv.Register(fs)
 	auto.Register(fs)
+	nc.Register(fs)
 	logc.Register(fs)
 	if err := config.Parse(fs, args, env); err != nil {
 		return err
@@ -51,17 +56,20 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	if err := auto.Validate(); err != nil {
 		return err
 	}
+	if err := nc.Validate(); err != nil {
+		return err
+	}
 	st, log, err := openConfigured(ctx, &db, &logc)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return serveUntil(ctx, st, log, srv, auto, nil)
+	return serveUntil(ctx, st, log, srv, auto, nc, nil)
 }
 
 // serveUntil runs the control plane on st until ctx ends, then shuts down
 // gracefully. ready, if set, gets the address it listens on.
-func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, auto config.Automation, ready func(addr string)) error {
+func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, auto config.Automation, nc config.Notify, ready func(addr string)) error {
 	hub := live.NewHub()
 	st.OnCommit(func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) })
 	// The poll is the fallback for revisions committed elsewhere; it stops
@@ -70,7 +78,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	var workers sync.WaitGroup
 	workers.Go(func() { hub.Poll(pollCtx, time.Second, st.Revisions, log) })
 	automator := incident.New(incident.Settings{Correlation: auto.Correlation, Resolve: auto.ResolveAfter}, log)
-	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond, auto.NodeSilence) })
+	automator.HandleTimers(maintenance.Fire, maintenance.Kinds...)
 	defer workers.Wait()
 	defer stopPoll()
 
@@ -82,13 +90,23 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 		// Port 0 picked a free port: links must name the real one.
 		srv.BaseURL = "http://" + ln.Addr().String()
 	}
+	guard := &notify.Guard{AllowPrivate: srv.AllowPrivateWebhooks}
+	sender, links, err := newSender(ctx, st, log, srv, nc, guard)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	st.OnNotify(sender.Wake)
+	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond, auto.NodeSilence) })
+	workers.Go(func() { sender.Run(pollCtx) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
-		api.WithWebhookGuard(&notify.Guard{AllowPrivate: srv.AllowPrivateWebhooks})), Registry: reg, Hub: hub,
-		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams})
+		api.WithWebhookGuard(guard)), Registry: reg, Hub: hub,
+		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
+		Subscriptions: st, Links: links, Guard: guard})
 	if err != nil {
 		ln.Close()
 		return err
@@ -126,4 +144,35 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newSender builds the delivery worker: webhooks through the SSRF guard,
+// mails through --smtp-url, links signed with the installation's key.
+func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, nc config.Notify, guard *notify.Guard) (*delivery.Worker, notify.Links, error) {
+	key, err := st.InstallationSecret(ctx, "subscription-links")
+	if err != nil {
+		return nil, notify.Links{}, err
+	}
+	links := notify.Links{Key: key}
+	var mailer *notify.Mailer
+	if nc.SMTPURL != "" {
+		cfg, err := notify.ParseSMTPURL(nc.SMTPURL)
+		if err != nil {
+			return nil, links, fmt.Errorf("smtp-url: %w", err)
+		}
+		mailer = notify.NewMailer(cfg, nc.SMTPConns, 30*time.Second)
+	} else {
+		log.Warn("no --smtp-url: mails to subscribers wait in the outbox until one is set")
+	}
+	from := nc.MailFrom
+	if from == "" {
+		host := "localhost"
+		if u, err := url.Parse(srv.BaseURL); err == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+		from = "status@" + host
+	}
+	return delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(guard, nc.WebhookTimeout), Mailer: mailer,
+		Links: links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
+		Lease: 2*nc.WebhookTimeout + 30*time.Second}), links, nil
 }

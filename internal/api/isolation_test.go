@@ -26,12 +26,12 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	g := e.must(201, "POST", "/api/v1/groups", key, map[string]any{"name": "G " + slug})
 	c := e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "Edge " + slug, "slug": "edge", "group_id": g["id"]})
 	n := e.must(201, "POST", "/api/v1/nodes", key, map[string]any{"name": "n-" + slug, "components": []string{"edge"}})
+	sub := e.must(201, "POST", "/api/v1/subscribers", key, map[string]any{"type": "webhook", "url": "https://hooks.example.com/" + slug})
+	f.ids["/api/v1/subscribers/"] = sub["id"].(string)
 	i := e.must(201, "POST", "/api/v1/incidents", key, map[string]any{"title": "I " + slug, "components": map[string]string{"edge": "major_outage"}})
 	m := e.must(201, "POST", "/api/v1/maintenances", key, map[string]any{"title": "M " + slug,
 		"starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-01T01:00:00Z", "components": []string{"edge"}})
 	k := e.must(201, "POST", "/api/v1/api-keys", key, map[string]any{"name": "extra", "role": "viewer"})
-	sub := e.must(201, "POST", "/api/v1/subscribers", key, map[string]any{"type": "webhook", "url": "https://hooks.example.com/" + slug})
-	f.ids["/api/v1/subscribers/"] = sub["id"].(string)
 	atk := "atk_" + slug
 	e.must(200, "POST", "/api/v1/agent/events", n["token"].(string), map[string]any{"events": []any{sampleEvent(atk, 1)}})
 	f.nodeToken = n["token"].(string)
@@ -45,6 +45,7 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	f.ids["/api/v1/maintenances/"] = m["id"].(string)
 	f.ids["/api/v1/api-keys/"] = k["id"].(string)
 	f.ids["/api/v1/attacks/"] = atk
+	f.ids["/api/v1/deliveries/"] = fanOut(t, e.store, ws)
 	return f
 }
 
@@ -52,7 +53,7 @@ func fill(t *testing.T, e *env, slug string) fixture {
 func (f fixture) path(t *testing.T, pattern string) string {
 	t.Helper()
 	for prefix, id := range f.ids {
-		if strings.HasPrefix(pattern, prefix) {
+		if strings.HasPrefix(pattern, prefix) && strings.Contains(pattern, "{") {
 			open := strings.Index(pattern, "{")
 			end := strings.Index(pattern, "}")
 			return pattern[:open] + id + pattern[end+1:]
@@ -82,6 +83,8 @@ func bodyFor(method, pattern string) any {
 		return nil
 	case strings.HasPrefix(pattern, "/api/v1/rules"):
 		return map[string]any{"rules": "severity >= high -> publish immediately"}
+	case strings.HasPrefix(pattern, "/api/v1/subscribers") && method == "PATCH":
+		return map[string]any{"min_impact": "minor"}
 	case strings.HasPrefix(pattern, "/api/v1/subscribers"):
 		return map[string]any{"type": "email", "email": "ops@example.com"}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):
@@ -246,4 +249,25 @@ func TestAgentRoutes(t *testing.T) {
 			t.Fatal("heartbeat not recorded")
 		}
 	})
+}
+
+// fanOut turns workspace ws's notification events into deliveries, as the
+// delivery worker would, and returns one delivery's id.
+func fanOut(t *testing.T, st *store.Store, ws string) string {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := st.PendingEvents(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := st.Tx(ctx, func(tx *store.Tx) error { _, err := tx.FanOut(ctx, id); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, _, err := st.Deliveries(ctx, ws, store.DeliveryFilter{}, store.Page{})
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("no delivery in %s: %v", ws, err)
+	}
+	return ds[0].ID
 }

@@ -153,10 +153,16 @@ func (s *Server) table() []route {
 		{"POST", "/api/v1/api-keys", admin, s.createAPIKey, false},
 		{"DELETE", "/api/v1/api-keys/{id}", admin, s.revokeAPIKey, false},
 
-		{"GET", "/api/v1/subscribers", editor, listOf(s.store.Subscribers), false},
+		{"GET", "/api/v1/subscribers", editor, s.listSubscribers, false},
 		{"POST", "/api/v1/subscribers", editor, s.createSubscriber, false},
+		{"GET", "/api/v1/subscribers/export", editor, s.exportSubscribers, false},
+		{"POST", "/api/v1/subscribers/import", editor, s.importSubscribers, false},
 		{"GET", "/api/v1/subscribers/{id}", editor, getOf("id", s.store.Subscriber), false},
+		{"PATCH", "/api/v1/subscribers/{id}", editor, s.patchSubscriber, false},
 		{"DELETE", "/api/v1/subscribers/{id}", editor, s.deleteOf("subscriber.delete", "subscriber", (*store.Tx).DeleteSubscriber), false},
+
+		{"GET", "/api/v1/deliveries", editor, s.listDeliveries, false},
+		{"GET", "/api/v1/deliveries/{id}", editor, s.getDelivery, false},
 
 		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
 

@@ -24,6 +24,7 @@ type workspaceInput struct {
 	Timezone            *string      `json:"timezone"`
 	Branding            *sw.Branding `json:"branding"`
 	PublicAttackDetails *bool        `json:"public_attack_details"`
+	MailFrom            *string      `json:"mail_from"`
 }
 
 var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
@@ -82,6 +83,7 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		setIf(&ws.Timezone, in.Timezone)
 		setIf(&ws.Branding, in.Branding)
 		setIf(&ws.PublicAttackDetails, in.PublicAttackDetails)
+		setIf(&ws.MailFrom, in.MailFrom)
 		if _, err := time.LoadLocation(ws.Timezone); err != nil || ws.Timezone == "" || ws.Timezone == "Local" {
 			return "", nil, sw.Invalid("timezone", "must be an IANA time zone such as Europe/Berlin or UTC")
 		}

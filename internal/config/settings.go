@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -205,6 +206,49 @@ func (a *Automation) Validate() error {
 	}
 	if a.ResolveAfter <= 0 {
 		return errorf("resolve-after: must be positive, got %s", a.ResolveAfter)
+	}
+	return nil
+}
+
+// Notify configures how subscribers are told.
+type Notify struct {
+	SMTPURL        string
+	MailFrom       string
+	WebhookTimeout time.Duration
+	SMTPConns      int
+	Workers        int
+}
+
+// Register adds the notification flags to fs.
+func (n *Notify) Register(fs *flag.FlagSet) {
+	fs.StringVar(&n.SMTPURL, "smtp-url", "", "where mails go: smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=require|off), smtps://user:pass@host:465 (implicit TLS); empty: mails wait in the outbox")
+	fs.StringVar(&n.MailFrom, "mail-from", "", "sender address of mails for workspaces that set none (default: status@ the base URL's host)")
+	fs.DurationVar(&n.WebhookTimeout, "webhook-timeout", 5*time.Second, "a webhook receiver must answer within this; otherwise the delivery is retried")
+	fs.IntVar(&n.SMTPConns, "smtp-connections", 8, "SMTP connections kept open in parallel")
+	fs.IntVar(&n.Workers, "delivery-workers", 128, "deliveries (webhooks and mails) in flight at once")
+}
+
+// Validate checks the notification settings.
+func (n *Notify) Validate() error {
+	if n.SMTPURL != "" {
+		u, err := url.Parse(n.SMTPURL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			return errorf("smtp-url: must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+		}
+	}
+	if n.MailFrom != "" {
+		if a, err := mail.ParseAddress(n.MailFrom); err != nil || a.Name != "" {
+			return errorf("mail-from: %q is not a plain email address", n.MailFrom)
+		}
+	}
+	if n.WebhookTimeout <= 0 || n.WebhookTimeout > time.Minute {
+		return errorf("webhook-timeout: must be between 0 and 1m, got %s", n.WebhookTimeout)
+	}
+	if n.SMTPConns < 1 || n.SMTPConns > 100 {
+		return errorf("smtp-connections: must be from 1 to 100, got %d", n.SMTPConns)
+	}
+	if n.Workers < 1 || n.Workers > 4096 {
+		return errorf("delivery-workers: must be from 1 to 4096, got %d", n.Workers)
 	}
 	return nil
 }

@@ -44,13 +44,28 @@ const (
 
 // Automator applies the rules. It is safe for concurrent use.
 type Automator struct {
-	s     Settings
-	log   *slog.Logger
-	parse sync.Map // rule text -> *rules.Set
+	s      Settings
+	log    *slog.Logger
+	parse  sync.Map // rule text -> *rules.Set
+	others map[string]TimerFunc
 }
 
+// TimerFunc fires one durable timer in the transaction that claimed it.
+type TimerFunc func(ctx context.Context, tx *store.Tx, t store.Timer) error
+
 // New returns an automator.
-func New(s Settings, log *slog.Logger) *Automator { return &Automator{s: s, log: log} }
+func New(s Settings, log *slog.Logger) *Automator {
+	return &Automator{s: s, log: log, others: map[string]TimerFunc{}}
+}
+
+// HandleTimers makes the automator's timer loop also fire timers of the
+// given kinds with fn (maintenance windows), so that one loop on one
+// claim-once table drives every scheduled action.
+func (a *Automator) HandleTimers(fn TimerFunc, kinds ...string) {
+	for _, k := range kinds {
+		a.others[k] = fn
+	}
+}
 
 var robot = sw.Actor{Type: sw.ActorSystem, ID: "automation", Name: "auto-publish"}
 

@@ -141,6 +141,10 @@ func (a *Automator) RunDue(ctx context.Context, st *store.Store, now time.Time) 
 				err = a.publishLater(ctx, tx, t)
 			case timerResolve:
 				err = a.resolve(ctx, tx, t)
+			default:
+				if fn, ok := a.others[t.Kind]; ok {
+					err = fn(ctx, tx, t)
+				}
 			}
 			if errors.Is(err, store.ErrNotFound) {
 				return nil // its attack, node or incident was deleted: nothing left to do

@@ -31,13 +31,13 @@ func entries(snap *sw.Snapshot, site Site) []entry {
 		var b strings.Builder
 		for _, u := range inc.Updates {
 			b.WriteString("<p><small>" + html.EscapeString(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")) + "</small><br><strong>" +
-				html.EscapeString(statusLabel(string(u.Status))) + "</strong> - " + html.EscapeString(u.Message) + "</p>")
+				html.EscapeString(sw.StatusLabel(string(u.Status))) + "</strong> - " + html.EscapeString(u.Message) + "</p>")
 		}
 		out = append(out, entry{id: urn + "incident:" + inc.ID, title: inc.Title, link: site.RootURL + "/incidents/" + inc.ID,
 			content: b.String(), published: inc.CreatedAt, updated: inc.UpdatedAt})
 	}
 	for _, m := range snap.Maintenances {
-		content := "<p><strong>" + html.EscapeString(statusLabel(string(m.State))) + "</strong> - " +
+		content := "<p><strong>" + html.EscapeString(sw.StatusLabel(string(m.State))) + "</strong> - " +
 			html.EscapeString(m.StartsAt.In(loc).Format("Jan 2, 15:04")) + " to " +
 			html.EscapeString(m.EndsAt.In(loc).Format("Jan 2, 15:04 MST")) + "</p>"
 		if m.Message != "" {

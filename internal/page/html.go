@@ -111,10 +111,10 @@ func (r *renderer) incident(inc *sw.Incident) incidentView {
 		names[i] = c.Name
 	}
 	v := incidentView{Title: inc.Title, Link: r.site.Prefix + "/incidents/" + inc.ID, Impact: string(inc.Impact),
-		ImpactLabel: impactLabel(inc.Impact), StatusLabel: statusLabel(string(inc.Status)), Components: strings.Join(names, ", "),
+		ImpactLabel: impactLabel(inc.Impact), StatusLabel: sw.StatusLabel(string(inc.Status)), Components: strings.Join(names, ", "),
 		DuringMaintenance: r.duringMaintenance(inc), Started: r.time(inc.CreatedAt)}
 	for _, u := range inc.Updates {
-		v.Updates = append(v.Updates, updateView{Label: statusLabel(string(u.Status)), Message: u.Message, At: r.time(u.CreatedAt)})
+		v.Updates = append(v.Updates, updateView{Label: sw.StatusLabel(string(u.Status)), Message: u.Message, At: r.time(u.CreatedAt)})
 	}
 	return v
 }
@@ -155,7 +155,7 @@ func (r *renderer) maintenance(m *sw.Maintenance) maintenanceView {
 		names = append(names, r.names[slug])
 	}
 	return maintenanceView{Title: m.Title, Link: r.site.Prefix + "/maintenance/" + m.ID, Message: m.Message,
-		StateLabel: statusLabel(string(m.State)), Components: strings.Join(names, ", "), Starts: r.time(m.StartsAt), Ends: r.time(m.EndsAt)}
+		StateLabel: sw.StatusLabel(string(m.State)), Components: strings.Join(names, ", "), Starts: r.time(m.StartsAt), Ends: r.time(m.EndsAt)}
 }
 
 var dayClass = map[sw.ComponentStatus]string{sw.Operational: "op", sw.DegradedPerformance: "deg", sw.PartialOutage: "part",
@@ -171,7 +171,7 @@ func (r *renderer) component(c *sw.Component) *componentView {
 			dv.Class = dayClass[d.Worst]
 			dv.Title = date + ": " + formatPercent(100*d.Uptime) + " uptime"
 			if d.Worst != sw.Operational {
-				dv.Title += ", " + strings.ToLower(statusLabel(string(d.Worst)))
+				dv.Title += ", " + strings.ToLower(sw.StatusLabel(string(d.Worst)))
 			}
 		} else {
 			dv.Title = date + ": no data"
@@ -181,7 +181,7 @@ func (r *renderer) component(c *sw.Component) *componentView {
 		}
 		uv.Days = append(uv.Days, dv)
 	}
-	return &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: statusLabel(string(c.Status)), Uptime: uv}
+	return &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: sw.StatusLabel(string(c.Status)), Uptime: uv}
 }
 
 func formatPercent(p float64) string {
@@ -259,7 +259,7 @@ func (r *renderer) index() *view {
 			v.Items = append(v.Items, itemView{Component: r.component(it.component)})
 			continue
 		}
-		iv := itemView{Group: it.group.Name, Status: string(it.status), Label: statusLabel(string(it.status))}
+		iv := itemView{Group: it.group.Name, Status: string(it.status), Label: sw.StatusLabel(string(it.status))}
 		for _, c := range it.children {
 			iv.Children = append(iv.Children, r.component(c))
 		}

@@ -8,7 +8,6 @@ package page
 import (
 	"errors"
 	"sort"
-	"strings"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -142,22 +141,3 @@ func location(w *sw.Workspace) *time.Location {
 	return loc
 }
 
-// statusLabel is a status in words, for people and screen readers.
-func statusLabel(s string) string {
-	switch s {
-	case "degraded_performance":
-		return "Degraded performance"
-	case "partial_outage":
-		return "Partial outage"
-	case "major_outage":
-		return "Major outage"
-	case "under_maintenance":
-		return "Under maintenance"
-	case "in_progress":
-		return "In progress"
-	}
-	if s == "" {
-		return ""
-	}
-	return strings.ToUpper(s[:1]) + strings.ReplaceAll(s[1:], "_", " ")
-}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -75,4 +77,16 @@ func (r *Reader) Revisions(ctx context.Context) (map[string]int64, error) {
 		out[id] = rev
 	}
 	return out, rows.Err()
+}
+
+// VerifiedDomain returns the first verified custom domain of workspace ws
+// ("" when it has none): mails link there.
+func (r *Reader) VerifiedDomain(ctx context.Context, ws string) (string, error) {
+	var host string
+	err := r.db.QueryRowContext(ctx, `SELECT hostname FROM domains WHERE workspace_id = $1 AND verified_at IS NOT NULL
+		ORDER BY verified_at, hostname LIMIT 1`, ws).Scan(&host)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return host, err
 }

@@ -208,7 +208,10 @@ func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []Co
 	if inc.Visibility == sw.VisibilityPublic {
 		tx.pageChanged(inc.WorkspaceID)
 	}
-	return tx.reload(ctx, inc)
+	if err := tx.reload(ctx, inc); err != nil {
+		return err
+	}
+	return tx.emitIncident(ctx, sw.EventIncidentCreated, inc)
 }
 
 // IncidentEdit changes an incident; nil fields stay as they are.
@@ -300,7 +303,21 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 	if wasPublic || inc.Visibility == sw.VisibilityPublic {
 		tx.pageChanged(ws)
 	}
-	return inc, tx.reload(ctx, inc)
+	if err := tx.reload(ctx, inc); err != nil {
+		return nil, err
+	}
+	var event string
+	switch {
+	case !wasPublic:
+		event = sw.EventIncidentCreated // publishing a draft is news to subscribers
+	case inc.Status == sw.Resolved && before != sw.Resolved:
+		event = sw.EventIncidentResolved
+	case e.Message != nil || before != inc.Status || len(e.Changes) > 0:
+		event = sw.EventIncidentUpdated
+	default:
+		return inc, nil // a title, pin or impact edit is not worth a message
+	}
+	return inc, tx.emitIncident(ctx, event, inc)
 }
 
 func (tx *Tx) reload(ctx context.Context, inc *sw.Incident) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 )
@@ -99,9 +100,56 @@ func (tx *Tx) CreateMaintenance(ctx context.Context, m *sw.Maintenance, refs []s
 		return err
 	}
 	if m.State != sw.MaintenanceScheduled {
-		return tx.SetMaintenanceState(ctx, m.WorkspaceID, m.ID, m.State)
+		if err := tx.SetMaintenanceState(ctx, m.WorkspaceID, m.ID, m.State); err != nil || m.State != sw.MaintenanceInProgress {
+			return err
+		}
+		fresh, err := tx.Maintenance(ctx, m.WorkspaceID, m.ID)
+		if err != nil {
+			return err
+		}
+		return tx.EmitMaintenance(ctx, sw.EventMaintenanceStarted, fresh, "")
 	}
 	tx.pageChanged(m.WorkspaceID)
+	if err := tx.scheduleMaintenance(ctx, m); err != nil {
+		return err
+	}
+	return tx.EmitMaintenance(ctx, sw.EventMaintenanceScheduled, m, "")
+}
+
+// Timer kinds of maintenance windows (ref: the window's id).
+const (
+	TimerMaintenanceRemind24h = "maintenance.remind_24h"
+	TimerMaintenanceRemind1h  = "maintenance.remind_1h"
+	TimerMaintenanceStart     = "maintenance.start"
+	TimerMaintenanceEnd       = "maintenance.end"
+)
+
+// scheduleMaintenance arms the timers that send m's reminders and move it
+// to in progress and to completed on time, and disarms those that no
+// longer apply (a reminder whose time has passed is not sent late).
+func (tx *Tx) scheduleMaintenance(ctx context.Context, m *sw.Maintenance) error {
+	type timer struct {
+		kind string
+		at   time.Time
+		on   bool
+	}
+	scheduled := m.State == sw.MaintenanceScheduled
+	for _, t := range []timer{
+		{TimerMaintenanceRemind24h, m.StartsAt.Add(-24 * time.Hour), scheduled && m.Remind24h && m.StartsAt.Add(-24*time.Hour).After(tx.now)},
+		{TimerMaintenanceRemind1h, m.StartsAt.Add(-time.Hour), scheduled && m.Remind1h && m.StartsAt.Add(-time.Hour).After(tx.now)},
+		{TimerMaintenanceStart, m.StartsAt, scheduled},
+		{TimerMaintenanceEnd, m.EndsAt, m.State != sw.MaintenanceCompleted},
+	} {
+		var err error
+		if t.on {
+			err = tx.SetTimer(ctx, m.WorkspaceID, t.kind, m.ID, t.at)
+		} else {
+			err = tx.CancelTimer(ctx, m.WorkspaceID, t.kind, m.ID)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -168,7 +216,8 @@ func (tx *Tx) UpdateMaintenance(ctx context.Context, m *sw.Maintenance, refs []s
 		}
 	}
 	tx.pageChanged(m.WorkspaceID)
-	return nil
+	m.State = old.State
+	return tx.scheduleMaintenance(ctx, m)
 }
 
 // SetMaintenanceState moves a window to state, stamping started_at or
@@ -186,6 +235,10 @@ func (tx *Tx) SetMaintenanceState(ctx context.Context, ws, id string, state sw.M
 	default:
 		q = `UPDATE maintenances SET state = $3, started_at = NULL, completed_at = NULL, updated_at = $4 WHERE workspace_id = $1 AND id = $2`
 	}
+	before, err := tx.Maintenance(ctx, ws, id)
+	if err != nil {
+		return err
+	}
 	res, err := tx.db.ExecContext(ctx, q, ws, id, string(state), ts(tx.now))
 	if err := affectedOne(res, err, "maintenance", id); err != nil {
 		return err
@@ -195,7 +248,25 @@ func (tx *Tx) SetMaintenanceState(ctx context.Context, ws, id string, state sw.M
 		return err
 	}
 	tx.pageChanged(ws)
-	return tx.refreshComponents(ctx, ws, ids)
+	if err := tx.refreshComponents(ctx, ws, ids); err != nil {
+		return err
+	}
+	m, err := tx.Maintenance(ctx, ws, id)
+	if err != nil {
+		return err
+	}
+	if err := tx.scheduleMaintenance(ctx, m); err != nil {
+		return err
+	}
+	switch {
+	case state == before.State:
+		return nil
+	case state == sw.MaintenanceInProgress:
+		return tx.EmitMaintenance(ctx, sw.EventMaintenanceStarted, m, "")
+	case state == sw.MaintenanceCompleted:
+		return tx.EmitMaintenance(ctx, sw.EventMaintenanceCompleted, m, "")
+	}
+	return nil
 }
 
 // maintenanceComponentIDs returns the ids of a window's components.

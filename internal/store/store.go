@@ -58,6 +58,7 @@ type Store struct {
 	dialect  Dialect
 	now      func() time.Time
 	onCommit func(Revision)
+	onNotify func()
 }
 
 // Revision reports that a workspace's public page changed.
@@ -134,6 +135,11 @@ func newStore(db, readDB *sql.DB, d Dialect, opts []Option) (*Store, error) {
 // used and must not block.
 func (s *Store) OnCommit(f func(Revision)) { s.onCommit = f }
 
+// OnNotify sets f to be called after every commit that wrote notification
+// events or deliveries, so that the sender wakes without waiting for its
+// poll. Call it before the store is used.
+func (s *Store) OnNotify(f func()) { s.onNotify = f }
+
 // Dialect reports which database the store talks to.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
@@ -168,8 +174,10 @@ func (s *Store) View(ctx context.Context, fn func(r *Reader) error) error {
 // visible to others all at once on commit.
 type Tx struct {
 	Reader
-	now     time.Time
-	revised []string
+	now      time.Time
+	revised  []string
+	dialect  Dialect
+	notified bool
 }
 
 // Now is the time the transaction stamps on what it writes.
@@ -190,7 +198,7 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	tx := &Tx{Reader: Reader{db: sqlTx}, now: s.now().UTC().Truncate(time.Microsecond)}
+	tx := &Tx{Reader: Reader{db: sqlTx}, now: s.now().UTC().Truncate(time.Microsecond), dialect: s.dialect}
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback() // the error from fn is what matters
 		return err
@@ -213,6 +221,9 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 		for _, r := range revs {
 			s.onCommit(r)
 		}
+	}
+	if tx.notified && s.onNotify != nil {
+		s.onNotify()
 	}
 	return nil
 }

@@ -10,14 +10,14 @@ import (
 )
 
 const workspaceColumns = `id, slug, name, timezone, page_title, logo_url, favicon_url, brand_color,
-	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details`
+	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details, mail_from`
 
 func scanWorkspace(row rowScanner) (*sw.Workspace, error) {
 	var w sw.Workspace
 	var links string
 	var created, updated int64
 	err := row.Scan(&w.ID, &w.Slug, &w.Name, &w.Timezone, &w.Branding.PageTitle, &w.Branding.LogoURL,
-		&w.Branding.FaviconURL, &w.Branding.BrandColor, &links, &w.Branding.HideBadge, &w.Revision, &created, &updated, &w.PublicAttackDetails)
+		&w.Branding.FaviconURL, &w.Branding.BrandColor, &links, &w.Branding.HideBadge, &w.Revision, &created, &updated, &w.PublicAttackDetails, &w.MailFrom)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +82,9 @@ func (tx *Tx) CreateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	w.Revision = 1
 	w.CreatedAt, w.UpdatedAt = tx.now, tx.now
 	_, err = tx.db.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		w.ID, w.Slug, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL,
-		w.Branding.BrandColor, string(links), w.Branding.HideBadge, w.Revision, ts(w.CreatedAt), ts(w.UpdatedAt), w.PublicAttackDetails)
+		w.Branding.BrandColor, string(links), w.Branding.HideBadge, w.Revision, ts(w.CreatedAt), ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("workspace slug %q is taken: %w", w.Slug, ErrConflict)
 	}
@@ -103,11 +103,16 @@ func (tx *Tx) UpdateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	if err != nil {
 		return err
 	}
+	if w.MailFrom != "" {
+		if _, err := sw.CheckEmail("mail_from", w.MailFrom); err != nil {
+			return err
+		}
+	}
 	w.UpdatedAt = tx.now
 	res, err := tx.db.ExecContext(ctx, `UPDATE workspaces SET name = $2, timezone = $3, page_title = $4, logo_url = $5,
-		favicon_url = $6, brand_color = $7, footer_links = $8, hide_badge = $9, updated_at = $10, public_attack_details = $11 WHERE id = $1`,
+		favicon_url = $6, brand_color = $7, footer_links = $8, hide_badge = $9, updated_at = $10, public_attack_details = $11, mail_from = $12 WHERE id = $1`,
 		w.ID, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL, w.Branding.BrandColor,
-		string(links), w.Branding.HideBadge, ts(w.UpdatedAt), w.PublicAttackDetails)
+		string(links), w.Branding.HideBadge, ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom)
 	if err := affectedOne(res, err, "workspace", w.ID); err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ type public struct {
 	baseRoot    string // base URL without a trailing slash
 	pagesDomain string
 	streams     context.Context // ends when the server shuts down
+	subs        *subscriptions  // nil: no subscription pages
 
 	slugs   sync.Map // slug -> workspace id
 	domains sync.Map // hostname -> domainEntry
@@ -162,6 +163,10 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 	if r.Method == http.MethodOptions {
 		setCORS(w.Header())
 		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if p.subs != nil && (path == "/subscribe" || strings.HasPrefix(path, "/subscriptions/")) {
+		p.subs.handle(w, r, ws, site, path)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -40,6 +41,12 @@ type Deps struct {
 	Streams context.Context
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Subscriptions, when set, serves each page's /subscribe form and the
+	// links of subscription mails, signed with Links; webhook URLs given
+	// there are checked by Guard.
+	Subscriptions *store.Store
+	Links         notify.Links
+	Guard         *notify.Guard
 }
 
 // New returns the root handler.
@@ -56,6 +63,12 @@ func New(d Deps) (http.Handler, error) {
 	}
 	pub := &public{log: d.Log, store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
 		baseRoot: strings.TrimSuffix(base.String(), "/"), pagesDomain: d.PagesDomain, streams: d.Streams}
+	if d.Subscriptions != nil {
+		if d.Guard == nil {
+			d.Guard = &notify.Guard{}
+		}
+		pub.subs = &subscriptions{store: d.Subscriptions, links: d.Links, guard: d.Guard, perIP: newLimiter(10, time.Hour), now: d.Now}
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,152 @@
+package notify
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+// Mail is a rendered message, before it meets an SMTP library: pure data,
+// so that tests compare it with golden files.
+type Mail struct {
+	From, FromName, To, Subject string
+	// MessageID, InReplyTo and References thread every mail of one
+	// incident or window together (without angle brackets).
+	MessageID, InReplyTo string
+	// Unsubscribe is the RFC 8058 one-click URL (List-Unsubscribe with
+	// List-Unsubscribe-Post); empty on the double opt-in mail.
+	Unsubscribe string
+	ListID      string
+	Text, HTML  string
+}
+
+// MailContext is what a mail is composed with besides its event.
+type MailContext struct {
+	Workspace *sw.Workspace
+	// Components are the workspace's components as they are now, for the
+	// footer.
+	Components []sw.Component
+	// Root is the page root the subscriber knows (no trailing slash).
+	Root  string
+	From  string
+	Links Links
+	Now   time.Time
+}
+
+//go:embed templates
+var templateFS embed.FS
+
+var (
+	textMail = texttemplate.Must(texttemplate.New("mail.txt").Funcs(texttemplate.FuncMap{"label": sw.StatusLabel}).
+			ParseFS(templateFS, "templates/mail.txt"))
+	htmlMail = htmltemplate.Must(htmltemplate.New("mail.html").Funcs(htmltemplate.FuncMap{"label": sw.StatusLabel}).
+			ParseFS(templateFS, "templates/mail.html"))
+)
+
+type mailView struct {
+	PageName, BrandColor, LogoURL, Root string
+	Kind                                string
+	Heading, Title, Message, Link       string
+	When                                string
+	Affected                            []string
+	ConfirmURL                          string
+	ManageURL, UnsubscribeURL           string
+	Footer                              []sw.Component
+}
+
+// pageName is how mails name the workspace's page.
+func pageName(w *sw.Workspace) string {
+	if w.Branding.PageTitle != "" {
+		return w.Branding.PageTitle
+	}
+	return w.Name
+}
+
+// ComposeMail renders event ev for email subscriber sub as delivery id.
+func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc MailContext) (*Mail, error) {
+	host := "stormwatch.invalid"
+	if u, err := url.Parse(mc.Root); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	loc, err := time.LoadLocation(mc.Workspace.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	when := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST") }
+	m := &Mail{From: mc.From, FromName: pageName(mc.Workspace), To: sub.Email, MessageID: id + "@" + host,
+		ListID: mc.Workspace.Slug + ".status." + host}
+	v := mailView{PageName: pageName(mc.Workspace), BrandColor: mc.Workspace.Branding.BrandColor, LogoURL: mc.Workspace.Branding.LogoURL,
+		Root: mc.Root, Kind: ev.Kind, Footer: mc.Components,
+		ManageURL: mc.Links.Manage(mc.Root, sub.ID), UnsubscribeURL: mc.Links.Unsubscribe(mc.Root, sub.ID)}
+	// The first mail about a subject has a Message-ID every later one can
+	// name before it exists: the subject and subscriber ids.
+	thread := func(subject string, first bool) {
+		root := subject + "." + sub.ID + "@" + host
+		if first {
+			m.MessageID = root
+		} else {
+			m.InReplyTo = root
+		}
+	}
+	switch {
+	case ev.Kind == sw.EventSubscriptionConfirm:
+		m.Subject = "Confirm your subscription to " + v.PageName
+		v.Heading, v.Title = "Confirm your subscription", v.PageName
+		v.ConfirmURL = mc.Links.Confirm(mc.Root, sub.ID, mc.Now)
+		v.ManageURL, v.UnsubscribeURL = "", ""
+	case ev.Incident != nil:
+		inc := ev.Incident
+		v.Heading, v.Title, v.Message = sw.StatusLabel(string(inc.Status)), inc.Title, LatestMessage(inc)
+		v.Link, v.When = mc.Root+"/incidents/"+inc.ID, when(inc.CreatedAt)
+		for _, c := range inc.Components {
+			v.Affected = append(v.Affected, c.Name+": "+sw.StatusLabel(string(c.Status)))
+		}
+		m.Subject = "[" + v.Heading + "] " + inc.Title
+		thread(inc.ID, ev.Kind == sw.EventIncidentCreated)
+		m.Unsubscribe = v.UnsubscribeURL
+	case ev.Maintenance != nil:
+		mt := ev.Maintenance
+		v.Title, v.Message, v.Link = mt.Title, mt.Message, mc.Root+"/maintenance/"+mt.ID
+		v.When = when(mt.StartsAt) + " – " + when(mt.EndsAt)
+		names := map[string]string{}
+		for _, c := range mc.Components {
+			names[c.Slug] = c.Name
+		}
+		for _, slug := range mt.Components {
+			if n, ok := names[slug]; ok {
+				v.Affected = append(v.Affected, n)
+			}
+		}
+		switch ev.Kind {
+		case sw.EventMaintenanceScheduled:
+			v.Heading = "Scheduled maintenance"
+		case sw.EventMaintenanceReminder:
+			v.Heading = "Maintenance in " + ev.Reminder
+		case sw.EventMaintenanceStarted:
+			v.Heading = "Maintenance started"
+		default:
+			v.Heading = "Maintenance completed"
+		}
+		m.Subject = "[" + v.Heading + "] " + mt.Title
+		thread(mt.ID, ev.Kind == sw.EventMaintenanceScheduled)
+		m.Unsubscribe = v.UnsubscribeURL
+	default:
+		return nil, fmt.Errorf("event %s (%s) has nothing to mail", ev.ID, ev.Kind)
+	}
+	var text, html bytes.Buffer
+	if err := textMail.Execute(&text, v); err != nil {
+		return nil, fmt.Errorf("render mail text: %w", err)
+	}
+	if err := htmlMail.Execute(&html, v); err != nil {
+		return nil, fmt.Errorf("render mail html: %w", err)
+	}
+	m.Text, m.HTML = strings.TrimSpace(text.String())+"\n", html.String()
+	return m, nil
+}

@@ -1,0 +1,332 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/notify"
+	"github.com/stormwatch/stormwatch/internal/page"
+	"github.com/stormwatch/stormwatch/internal/store"
+)
+
+// subscriptions serves a page's /subscribe form and the /subscriptions/…
+// links of its mails: confirm (double opt-in), manage, and unsubscribe
+// (one click, RFC 8058).
+type subscriptions struct {
+	store *store.Store
+	links notify.Links
+	guard *notify.Guard
+	// perIP limits subscribe attempts per client address.
+	perIP *limiter
+	now   func() time.Time
+}
+
+//go:embed templates/subscribe.html
+var subscribeFS embed.FS
+
+var subscribeTmpl = template.Must(template.New("subscribe.html").Funcs(template.FuncMap{"label": sw.StatusLabel}).
+	ParseFS(subscribeFS, "templates/subscribe.html"))
+
+type subscribeView struct {
+	PageName, BrandColor, Root string
+	// View picks the screen: form, sent, confirmed, manage, saved,
+	// unsubscribe, unsubscribed, invalid.
+	View       string
+	Error      string
+	Email, URL string
+	Components []componentChoice
+	Action     string
+}
+
+type componentChoice struct {
+	Slug, Name string
+	Checked    bool
+}
+
+func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string, site page.Site, path string) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	wsp, err := s.store.Workspace(r.Context(), ws)
+	if err != nil {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	v := &subscribeView{PageName: wsp.Name, BrandColor: wsp.Branding.BrandColor, Root: site.RootURL}
+	if wsp.Branding.PageTitle != "" {
+		v.PageName = wsp.Branding.PageTitle
+	}
+	status := http.StatusOK
+	switch {
+	case path == "/subscribe" && r.Method == http.MethodGet:
+		v.View = "form"
+		v.Components, err = s.choices(r.Context(), ws, nil)
+	case path == "/subscribe" && r.Method == http.MethodPost:
+		status, err = s.subscribe(r, ws, site, v)
+	case path == "/subscriptions/confirm" && r.Method == http.MethodGet:
+		status, err = s.confirm(r, ws, v)
+	case path == "/subscriptions/manage":
+		status, err = s.manage(r, ws, v)
+	case path == "/subscriptions/unsubscribe":
+		status, err = s.unsubscribe(w, r, ws, v)
+		if status == 0 {
+			return // one-click answered already
+		}
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err != nil {
+		if r.Context().Err() == nil {
+			http.Error(w, "subscriptions are temporarily unavailable", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", page.TypeHTML)
+	w.WriteHeader(status)
+	_ = subscribeTmpl.Execute(w, v) // a failed write means the client left
+}
+
+// choices lists the workspace's components, checked as in picked (nil:
+// none checked, which means all).
+func (s *subscriptions) choices(ctx context.Context, ws string, picked []string) ([]componentChoice, error) {
+	comps, _, err := s.store.Components(ctx, ws, store.Page{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]componentChoice, len(comps))
+	for i, c := range comps {
+		out[i] = componentChoice{Slug: c.Slug, Name: c.Name}
+		for _, p := range picked {
+			if p == c.Slug {
+				out[i].Checked = true
+			}
+		}
+	}
+	return out, nil
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// subscribe takes the public form: an email address (sent the double
+// opt-in mail) or a webhook URL, for all or the ticked components. The
+// answer is the same whether or not the address was known, so the form
+// tells nobody who subscribes.
+func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v *subscribeView) (int, error) {
+	v.View = "form"
+	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		v.Error = "The form could not be read."
+		return http.StatusBadRequest, nil
+	}
+	picked := r.PostForm["component"]
+	var err error
+	if v.Components, err = s.choices(r.Context(), ws, picked); err != nil {
+		return 0, err
+	}
+	v.Email, v.URL = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("url"))
+	if !s.perIP.allow(ws+"|"+clientIP(r), s.now()) {
+		v.Error = "Too many subscription requests from your address. Try again in an hour."
+		return http.StatusTooManyRequests, nil
+	}
+	sub := &sw.Subscriber{WorkspaceID: ws, MinImpact: sw.ImpactNone, PageRoot: site.RootURL}
+	secret := ""
+	switch {
+	case v.Email != "" && v.URL == "":
+		addr, err := sw.CheckEmail("email", v.Email)
+		if err != nil {
+			v.Error = "Enter one email address, such as ops@example.com."
+			return http.StatusUnprocessableEntity, nil
+		}
+		sub.Type, sub.Email = sw.SubscriberEmail, addr
+	case v.URL != "" && v.Email == "":
+		if err := s.guard.CheckURL(r.Context(), v.URL); err != nil {
+			v.Error = "That webhook URL cannot be used: " + err.Error()
+			return http.StatusUnprocessableEntity, nil
+		}
+		now := s.now().UTC()
+		sub.Type, sub.URL, sub.ConfirmedAt, secret = sw.SubscriberWebhook, v.URL, &now, ""
+	default:
+		v.Error = "Enter an email address or a webhook URL."
+		return http.StatusUnprocessableEntity, nil
+	}
+	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
+		err := tx.CreateSubscriber(r.Context(), sub, secret, picked)
+		if !errors.Is(err, store.ErrConflict) || sub.Type != sw.SubscriberEmail {
+			return err
+		}
+		// Known address: if it never confirmed, send the link again (at
+		// most every few minutes); otherwise say nothing.
+		old, err := tx.SubscriberByEmail(r.Context(), ws, sub.Email)
+		if err != nil || old.ConfirmedAt != nil {
+			return err
+		}
+		if err := tx.SendConfirmation(r.Context(), old); err != nil && !errors.Is(err, store.ErrTooSoon) {
+			return err
+		}
+		return nil
+	})
+	var verr *sw.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		v.Error = "Pick components of this page only."
+		return http.StatusUnprocessableEntity, nil
+	case errors.Is(err, store.ErrConflict):
+		// A webhook URL subscribed already: same answer as a new one.
+	case err != nil:
+		return 0, err
+	}
+	v.View = "sent"
+	if sub.Type == sw.SubscriberWebhook {
+		v.View = "webhook"
+	}
+	return http.StatusOK, nil
+}
+
+func (s *subscriptions) confirm(r *http.Request, ws string, v *subscribeView) (int, error) {
+	id, ok := s.links.Check("confirm", r.URL.Query(), s.now())
+	if !ok {
+		v.View = "invalid"
+		return http.StatusForbidden, nil
+	}
+	err := s.store.Tx(r.Context(), func(tx *store.Tx) error { return tx.ConfirmSubscriber(r.Context(), ws, id) })
+	if errors.Is(err, store.ErrNotFound) {
+		v.View = "invalid"
+		return http.StatusNotFound, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	v.View, v.Action = "confirmed", s.links.Manage(v.Root, id)
+	return http.StatusOK, nil
+}
+
+// manage shows (GET) and saves (POST) which components a subscriber
+// follows; the signed link is the permission.
+func (s *subscriptions) manage(r *http.Request, ws string, v *subscribeView) (int, error) {
+	id, ok := s.links.Check("manage", r.URL.Query(), s.now())
+	if !ok {
+		v.View = "invalid"
+		return http.StatusForbidden, nil
+	}
+	sub, err := s.store.Subscriber(r.Context(), ws, id)
+	if errors.Is(err, store.ErrNotFound) {
+		v.View = "invalid"
+		return http.StatusNotFound, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	v.View, v.Email, v.URL, v.Action = "manage", sub.Email, sub.URL, r.URL.RequestURI()
+	picked := sub.Components
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			v.Error = "The form could not be read."
+			return http.StatusBadRequest, nil
+		}
+		picked = r.PostForm["component"]
+		if picked == nil {
+			picked = []string{}
+		}
+		err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
+			_, err := tx.EditSubscriber(r.Context(), ws, id, store.SubscriberEdit{Components: &picked})
+			return err
+		})
+		var verr *sw.ValidationError
+		if errors.As(err, &verr) {
+			v.Error = "Pick components of this page only."
+			return http.StatusUnprocessableEntity, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		v.View = "saved"
+	}
+	v.Components, err = s.choices(r.Context(), ws, picked)
+	return http.StatusOK, err
+}
+
+// unsubscribe: GET shows a button (link scanners in mail systems follow
+// GETs, which must not unsubscribe); POST removes the subscriber, and a
+// mail client's RFC 8058 one-click POST gets a bare 200.
+func (s *subscriptions) unsubscribe(w http.ResponseWriter, r *http.Request, ws string, v *subscribeView) (int, error) {
+	id, ok := s.links.Check("unsubscribe", r.URL.Query(), s.now())
+	if !ok {
+		v.View = "invalid"
+		return http.StatusForbidden, nil
+	}
+	if r.Method != http.MethodPost {
+		v.View, v.Action = "unsubscribe", r.URL.RequestURI()
+		return http.StatusOK, nil
+	}
+	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
+		err := tx.DeleteSubscriber(r.Context(), ws, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // unsubscribed already
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Audit(r.Context(), ws, &sw.AuditEntry{Actor: sw.Actor{Type: sw.ActorSystem, ID: "subscriber", Name: "the subscriber"},
+			Action: "subscriber.unsubscribe", TargetType: "subscriber", TargetID: id})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" && r.FormValue("List-Unsubscribe") == "One-Click" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("unsubscribed\n"))
+		return 0, nil
+	}
+	v.View = "unsubscribed"
+	return http.StatusOK, nil
+}
+
+// limiter allows n events per window per key; it forgets everything when
+// it holds too many keys, so that a flood of addresses cannot grow it.
+type limiter struct {
+	n      int
+	window time.Duration
+	mu     sync.Mutex
+	seen   map[string]*bucket
+}
+
+type bucket struct {
+	start time.Time
+	count int
+}
+
+func newLimiter(n int, window time.Duration) *limiter {
+	return &limiter{n: n, window: window, seen: map[string]*bucket{}}
+}
+
+func (l *limiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.seen[key]
+	if !ok || now.Sub(b.start) >= l.window {
+		if len(l.seen) >= 100_000 {
+			clear(l.seen)
+		}
+		b = &bucket{start: now}
+		l.seen[key] = b
+	}
+	b.count++
+	return b.count <= l.n
+}
+
