@@ -174,5 +174,5 @@ func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv confi
 	}
 	return delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(guard, nc.WebhookTimeout), Mailer: mailer,
 		Links: links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
-		Lease: 2*nc.WebhookTimeout + 30*time.Second}), links, nil
+		Lease: 2*nc.WebhookTimeout + 10*time.Second}), links, nil
 }

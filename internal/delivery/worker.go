@@ -235,7 +235,7 @@ func (w *Worker) attempt(ctx context.Context, o *store.Outbound, now time.Time) 
 	if err != nil {
 		return 0, true, err
 	}
-	site, err := w.site(ctx, o.WorkspaceID)
+	site, err := w.site(ctx, o.WorkspaceID, ev.At)
 	if err != nil {
 		return 0, false, err
 	}
@@ -298,13 +298,14 @@ func (w *Worker) event(o *store.Outbound) (*sw.NotificationEvent, error) {
 const siteTTL = 2 * time.Second
 
 // site returns workspace ws as it is now (branding, components, page
-// status) and its default page root.
-func (w *Worker) site(ctx context.Context, ws string) (*siteEntry, error) {
+// status) and its default page root, loaded after the event at happened,
+// so that a mail's footer shows what the event changed.
+func (w *Worker) site(ctx context.Context, ws string, at time.Time) (*siteEntry, error) {
 	now := w.cfg.Now()
 	w.mu.Lock()
 	e, ok := w.sites[ws]
 	w.mu.Unlock()
-	if ok && now.Sub(e.loaded) < siteTTL {
+	if ok && e.loaded.After(at) && now.Sub(e.loaded) < siteTTL {
 		return e, nil
 	}
 	snap, err := w.cfg.Store.Snapshot(ctx, ws, now.Add(-24*time.Hour), now)
