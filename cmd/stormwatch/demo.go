@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -68,7 +70,8 @@ logging in. The page stays up after the attack until Ctrl-C.`, `
 		return err
 	}
 
-	srv := config.Server{Addr: *addr, PagesDomain: "localhost", ShutdownTimeout: 5 * time.Second}
+	// The demo's webhook receiver is on loopback: allowed here only.
+	srv := config.Server{Addr: *addr, PagesDomain: "localhost", ShutdownTimeout: 5 * time.Second, AllowPrivateWebhooks: true}
 	if err := srv.Validate(); err != nil {
 		return err
 	}
@@ -94,6 +97,12 @@ logging in. The page stays up after the attack until Ctrl-C.`, `
 		return err
 	}
 	fmt.Fprintf(stdout, "stormwatch demo\n\n  status page   %s/s/demo/\n  Statuspage API %s/s/demo/api/v2/summary.json\n  admin API key %s\n\n", url, url, key)
+	hook, err := demoWebhook(ctx, st, ws, stdout)
+	if err != nil {
+		return err
+	}
+	defer hook.Close()
+	fmt.Fprintf(stdout, "  webhook subscriber %s (prints what it receives, marked »)\n\n", "http://"+hook.Addr)
 	fmt.Fprintf(stdout, "An agent on node edge-1 now replays a DNS amplification attack on 203.0.113.7 (US-East game 01 and 02).\n\n")
 
 	spool, err := agent.OpenSpool(filepath.Join(dir, "spool"))
@@ -212,4 +221,35 @@ func watchDemo(ctx context.Context, st *store.Store, ws string, out io.Writer) e
 			}
 		}
 	}
+}
+
+// demoWebhook runs a webhook receiver on loopback that prints each
+// notification, and subscribes it to the demo workspace.
+func demoWebhook(ctx context.Context, st *store.Store, ws string, stdout io.Writer) (*http.Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	hs := &http.Server{Addr: ln.Addr().String(), ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct {
+			Event    string
+			Incident struct{ Title, Status string }
+		}
+		_ = json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&p)
+		mu.Lock()
+		fmt.Fprintf(stdout, "  » webhook %-18s %q %s (webhook-id %s)\n", p.Event, p.Incident.Title, p.Incident.Status, r.Header.Get("webhook-id"))
+		mu.Unlock()
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	now := time.Now()
+	sub := &sw.Subscriber{WorkspaceID: ws, Type: sw.SubscriberWebhook, URL: "http://" + hs.Addr + "/hook", MinImpact: sw.ImpactNone, ConfirmedAt: &now}
+	err = st.Tx(ctx, func(tx *store.Tx) error {
+		return tx.CreateSubscriber(ctx, sub, "whsec_ZGVtby1kZW1vLWRlbW8tZGVtby1kZW1vLWRlbW8=", []string{})
+	})
+	if err != nil {
+		hs.Close()
+		return nil, err
+	}
+	return hs, nil
 }

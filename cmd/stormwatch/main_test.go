@@ -480,7 +480,7 @@ func TestDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo exited %d:\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"/s/demo/", "agent: detected — UDP flood (DNS amplification)", `"DDoS attack affecting US-East game 01, US-East game 02" is investigating`, "is resolved"} {
+	for _, want := range []string{"/s/demo/", "agent: detected — UDP flood (DNS amplification)", `"DDoS attack affecting US-East game 01, US-East game 02" is investigating`, "is resolved", "» webhook incident.created"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
