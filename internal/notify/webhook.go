@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-
 )
 
 // WebhookSender posts signed webhook requests. Every connection it opens

@@ -140,4 +140,3 @@ func location(w *sw.Workspace) *time.Location {
 	}
 	return loc
 }
-

@@ -88,7 +88,7 @@ func StatuspageWebhook(snap *sw.Snapshot, site Site, ev *sw.NotificationEvent, u
 		Page: spWebhookPage{ID: snap.Workspace.ID, StatusIndicator: st.Indicator, StatusDescription: st.Description},
 		Incident: spWebhookIncident{CreatedAt: src.CreatedAt, Impact: src.Impact, MonitoringAt: src.MonitoringAt,
 			ResolvedAt: src.ResolvedAt, ScheduledFor: src.ScheduledFor, ScheduledUntil: src.ScheduledUntil,
-			ScheduledRemindPrior: ev.Maintenance != nil && (ev.Maintenance.Remind1h || ev.Maintenance.Remind24h),
+			ScheduledRemindPrior:    ev.Maintenance != nil && (ev.Maintenance.Remind1h || ev.Maintenance.Remind24h),
 			ScheduledAutoTransition: ev.Maintenance != nil, Shortlink: src.Shortlink, Status: src.Status, UpdatedAt: src.UpdatedAt,
 			ID: src.ID, OrganizationID: snap.Workspace.ID, IncidentUpdates: []spWebhookUpdate{}, Name: src.Name},
 	}

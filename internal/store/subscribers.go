@@ -58,7 +58,7 @@ func (r *Reader) Subscribers(ctx context.Context, ws string, f SubscriberFilter,
 }
 
 // likePattern makes a LIKE pattern matching s anywhere, with LIKE's own
-// wildcards in s taken literally ('' stays '': no filter).
+// wildcards in s taken literally (” stays ”: no filter).
 func likePattern(s string) string {
 	if s == "" {
 		return ""

@@ -329,4 +329,3 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	b.count++
 	return b.count <= l.n
 }
-

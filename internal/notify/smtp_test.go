@@ -1,0 +1,188 @@
+package notify_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	smtp "github.com/emersion/go-smtp"
+	"github.com/stormwatch/stormwatch/internal/notify"
+)
+
+// smtpServer is a real SMTP server (go-smtp) on loopback that requires
+// AUTH PLAIN and records mails and connections.
+type smtpServer struct {
+	mu     sync.Mutex
+	conns  map[string]bool // client addresses: a session restarts after STARTTLS, a connection does not
+	tls    []bool
+	mails  []string
+	authed []string
+}
+
+func (s *smtpServer) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	if s.conns == nil {
+		s.conns = map[string]bool{}
+	}
+	s.conns[c.Conn().RemoteAddr().String()] = true
+	s.mu.Unlock()
+	return &session{srv: s, conn: c}, nil
+}
+
+type session struct {
+	srv  *smtpServer
+	conn *smtp.Conn
+	user string
+}
+
+func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (s *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != "alerts" || pass != "s3cret" {
+			return errors.New("bad credentials")
+		}
+		s.user = user
+		return nil
+	}), nil
+}
+func (s *session) Reset()        {}
+func (s *session) Logout() error { return nil }
+func (s *session) Mail(string, *smtp.MailOptions) error {
+	if s.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	return nil
+}
+func (s *session) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (s *session) Data(r io.Reader) error {
+	b, _ := io.ReadAll(r)
+	_, isTLS := s.conn.TLSConnectionState()
+	s.srv.mu.Lock()
+	s.srv.mails = append(s.srv.mails, string(b))
+	s.srv.tls = append(s.srv.tls, isTLS)
+	s.srv.authed = append(s.srv.authed, s.user)
+	s.srv.mu.Unlock()
+	return nil
+}
+
+func selfSigned(t *testing.T) *tls.Config {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+func startSMTP(t *testing.T, implicit bool) (*smtpServer, string) {
+	t.Helper()
+	be := &smtpServer{}
+	s := smtp.NewServer(be)
+	s.Domain = "mx.test"
+	s.TLSConfig = selfSigned(t)
+	var ln net.Listener
+	var err error
+	if implicit {
+		ln, err = tls.Listen("tcp", "127.0.0.1:0", s.TLSConfig)
+	} else {
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return be, ln.Addr().String()
+}
+
+func TestMailerTLSAuthAndReuse(t *testing.T) {
+	for _, tc := range []struct {
+		name, scheme string
+		implicit     bool
+	}{
+		{"STARTTLS required", "smtp://alerts:s3cret@%s?starttls=require&insecure=true", false},
+		{"implicit TLS", "smtps://alerts:s3cret@%s?insecure=true", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be, addr := startSMTP(t, tc.implicit)
+			cfg, err := notify.ParseSMTPURL(strings.Replace(tc.scheme, "%s", addr, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := notify.NewMailer(cfg, 2, 5*time.Second)
+			defer m.Close()
+			for i := range 6 {
+				msg := &notify.Mail{From: "status@acme.test", FromName: "Acme Games", To: "ops@example.com",
+					Subject: "[Investigating] DDoS attack detected", MessageID: "msg_" + string(rune('a'+i)) + "@acme.test",
+					Unsubscribe: "https://status.acme.test/subscriptions/unsubscribe?s=sub_1&t=x", Text: "hello", HTML: "<p>hello</p>"}
+				if err := m.Send(context.Background(), msg); err != nil {
+					t.Fatalf("send %d: %v", i, err)
+				}
+			}
+			be.mu.Lock()
+			defer be.mu.Unlock()
+			if len(be.mails) != 6 || len(be.conns) > 2 {
+				t.Fatalf("%d mails over %d connections; want 6 over at most 2 (reused)", len(be.mails), len(be.conns))
+			}
+			for i := range be.mails {
+				if !be.tls[i] || be.authed[i] != "alerts" {
+					t.Errorf("mail %d: tls %v, user %q", i, be.tls[i], be.authed[i])
+				}
+			}
+			for _, h := range []string{"List-Unsubscribe: <https://status.acme.test/subscriptions/unsubscribe?s=sub_1&t=x>",
+				"List-Unsubscribe-Post: List-Unsubscribe=One-Click", "Message-ID: <msg_a@acme.test>", "Content-Type: multipart/alternative"} {
+				if !strings.Contains(strings.ReplaceAll(be.mails[0], "\r\n ", " "), h) { // unfold long headers
+					t.Errorf("mail lacks %q:\n%s", h, be.mails[0])
+				}
+			}
+		})
+	}
+}
+
+func TestMailerWrongPasswordFails(t *testing.T) {
+	_, addr := startSMTP(t, false)
+	cfg, _ := notify.ParseSMTPURL("smtp://alerts:wrong@" + addr + "?insecure=true")
+	m := notify.NewMailer(cfg, 1, 5*time.Second)
+	defer m.Close()
+	err := m.Send(context.Background(), &notify.Mail{From: "a@b.test", To: "c@d.test", Subject: "x", MessageID: "x@b.test", Text: "x", HTML: "x"})
+	if err == nil {
+		t.Fatal("a wrong password sent the mail")
+	}
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		port int
+		ok   bool
+	}{
+		{"smtp://u:p@mail.example.com", 587, true},
+		{"smtps://u:p@mail.example.com", 465, true},
+		{"smtp://mail.example.com:2525?starttls=off", 2525, true},
+		{"smtps://mail.example.com?starttls=off", 0, false},
+		{"http://mail.example.com", 0, false},
+		{"smtp://mail.example.com:99999", 0, false},
+		{"smtp://mail.example.com?starttls=maybe", 0, false},
+	} {
+		c, err := notify.ParseSMTPURL(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && c.Port != tc.port) {
+			t.Errorf("%s: %+v %v", tc.in, c, err)
+		}
+	}
+}
