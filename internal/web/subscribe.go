@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"net"
@@ -42,6 +44,7 @@ type subscribeView struct {
 	View       string
 	Error      string
 	Email, URL string
+	Secret     string
 	Components []componentChoice
 	Action     string
 }
@@ -159,7 +162,10 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 			return http.StatusUnprocessableEntity, nil
 		}
 		now := s.now().UTC()
-		sub.Type, sub.URL, sub.ConfirmedAt, secret = sw.SubscriberWebhook, v.URL, &now, ""
+		var key [24]byte
+		_, _ = rand.Read(key[:])
+		secret = "whsec_" + base64.StdEncoding.EncodeToString(key[:])
+		sub.Type, sub.URL, sub.ConfirmedAt = sw.SubscriberWebhook, v.URL, &now
 	default:
 		v.Error = "Enter an email address or a webhook URL."
 		return http.StatusUnprocessableEntity, nil
@@ -192,7 +198,12 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 	}
 	v.View = "sent"
 	if sub.Type == sw.SubscriberWebhook {
-		v.View = "webhook"
+		// The signing secret is shown this once (a URL subscribed already
+		// keeps its own, unseen).
+		v.View, v.Secret = "webhook", secret
+		if errors.Is(err, store.ErrConflict) {
+			v.Secret = ""
+		}
 	}
 	return http.StatusOK, nil
 }
