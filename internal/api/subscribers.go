@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/csv"
 	"errors"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -35,12 +35,6 @@ type subscriberInput struct {
 type subscriberWithSecret struct {
 	*sw.Subscriber
 	Secret string `json:"secret,omitempty"`
-}
-
-func newWebhookSecret() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
 }
 
 // newSubscriber checks in and returns the subscriber it describes with its
@@ -70,7 +64,7 @@ func (s *Server) newSubscriber(ctx context.Context, ws string, in *subscriberInp
 		sub.URL = in.URL
 		secret = in.Secret
 		if secret == "" {
-			secret = newWebhookSecret()
+			secret = notify.NewWebhookSecret()
 		} else if !strings.HasPrefix(secret, "whsec_") || len(secret) < 30 || len(secret) > 200 {
 			return nil, "", sw.Invalid("secret", "must be a Standard Webhooks secret: whsec_ and at least 24 base64 characters")
 		} else if _, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_")); err != nil {

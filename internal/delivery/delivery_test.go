@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -273,7 +274,7 @@ func TestFailingSubscriberIsDisabled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slicesContainsFunc(log, func(e sw.AuditEntry) bool { return e.Action == "subscriber.disabled" && e.TargetID == sub.ID }) {
+		if !slices.ContainsFunc(log, func(e sw.AuditEntry) bool { return e.Action == "subscriber.disabled" && e.TargetID == sub.ID }) {
 			t.Errorf("no audit notice of the disabling: %+v", log)
 		}
 		// A disabled subscriber hears nothing more.
@@ -286,21 +287,12 @@ func TestFailingSubscriberIsDisabled(t *testing.T) {
 	})
 }
 
-func slicesContainsFunc[T any](s []T, f func(T) bool) bool {
-	for _, v := range s {
-		if f(v) {
-			return true
-		}
-	}
-	return false
-}
-
 func TestWhoIsTold(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		w := start(t, st, &notify.Guard{AllowPrivate: true}, fast)
 		rc := newReceiver(t)
-		all := w.subscribe(t, rc.URL+"/all", "", sw.ImpactNone)
-		edge := w.subscribe(t, rc.URL+"/edge", "", sw.ImpactNone, "edge")
+		w.subscribe(t, rc.URL+"/all", "", sw.ImpactNone)
+		w.subscribe(t, rc.URL+"/edge", "", sw.ImpactNone, "edge")
 		core := w.subscribe(t, rc.URL+"/core", "", sw.ImpactNone, "core")
 		critical := w.subscribe(t, rc.URL+"/critical", "", sw.ImpactCritical)
 		inc := w.incident(t, "edge", sw.PartialOutage) // impact major
@@ -311,11 +303,9 @@ func TestWhoIsTold(t *testing.T) {
 		for _, r := range reqs {
 			paths = append(paths, r.URL.Path)
 		}
-		if len(reqs) != 2 || !slicesContainsFunc(paths, func(p string) bool { return p == "/all" }) || !slicesContainsFunc(paths, func(p string) bool { return p == "/edge" }) {
+		if len(reqs) != 2 || !slices.ContainsFunc(paths, func(p string) bool { return p == "/all" }) || !slices.ContainsFunc(paths, func(p string) bool { return p == "/edge" }) {
 			t.Fatalf("impact %s on edge reached %v; want /all and /edge only", inc.Impact, paths)
 		}
-		_ = all
-		_ = edge
 		for _, s := range []*sw.Subscriber{core, critical} {
 			if ds := w.deliveries(t, store.DeliveryFilter{SubscriberID: s.ID}); len(ds) != 0 {
 				t.Errorf("%s got deliveries %+v", s.URL, ds)

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
@@ -26,4 +27,12 @@ func SignWebhook(secret, id string, at time.Time, body []byte) (string, error) {
 	mac.Write([]byte{'.'})
 	mac.Write(body)
 	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// NewWebhookSecret makes a Standard Webhooks signing secret: whsec_ and
+// 24 random bytes in base64.
+func NewWebhookSecret() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail on supported platforms
+	return "whsec_" + base64.StdEncoding.EncodeToString(b[:])
 }

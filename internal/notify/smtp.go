@@ -135,8 +135,8 @@ func (m *Mailer) Send(ctx context.Context, msg *Mail) error {
 		_ = c.client.Close()
 		c.connected = false
 		var se *mail.SendError
-		if errors.As(err, &se) && !se.IsTemp() && se.Reason != mail.ErrNoUnencoded && se.Reason != mail.ErrSMTPReset {
-			return err
+		if errors.As(err, &se) && !se.IsTemp() {
+			return err // the server refused this mail: a new connection will not change its mind
 		}
 	}
 	return err

@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"html/template"
 	"net"
@@ -162,9 +160,7 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 			return http.StatusUnprocessableEntity, nil
 		}
 		now := s.now().UTC()
-		var key [24]byte
-		_, _ = rand.Read(key[:])
-		secret = "whsec_" + base64.StdEncoding.EncodeToString(key[:])
+		secret = notify.NewWebhookSecret()
 		sub.Type, sub.URL, sub.ConfirmedAt = sw.SubscriberWebhook, v.URL, &now
 	default:
 		v.Error = "Enter an email address or a webhook URL."
