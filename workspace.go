@@ -53,9 +53,12 @@ type APIKey struct {
 
 // User is a person who signs in to the dashboard.
 type User struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	// Operator users run the installation: they create workspaces. The
+	// first owner, made at setup, is one.
+	Operator  bool      `json:"operator"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -76,12 +75,8 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 	if err := sw.CheckText("source", in.Source, 200, false); err != nil {
 		return err
 	}
-	summary, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		if err := tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, summary); err != nil {
+	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
+		if err := tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, &in); err != nil {
 			return err
 		}
 		if s.auto == nil {

@@ -375,7 +375,7 @@ func TestNodeSilence(t *testing.T) {
 	n := w.nodes["edge-1"]
 	heartbeat := func() {
 		w.tx(func(tx *store.Tx) error {
-			if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, []byte(`{}`)); err != nil {
+			if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, &sw.Heartbeat{}); err != nil {
 				return err
 			}
 			return w.a.NodeAlive(ctx, tx, w.ws, n)

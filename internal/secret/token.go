@@ -15,6 +15,11 @@ import (
 const (
 	KindAPIKey    = "swk_"
 	KindNodeToken = "swn_"
+	// KindSession is a dashboard sign-in, kept in a cookie.
+	KindSession = "sws_"
+	// KindLink is a one-time link: first-run setup, password reset,
+	// invitation.
+	KindLink = "swl_"
 )
 
 const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

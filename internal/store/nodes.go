@@ -142,11 +142,58 @@ func (tx *Tx) RotateNodeToken(ctx context.Context, ws, id string) (string, error
 	return token, nil
 }
 
-// RecordHeartbeat stores a node's latest heartbeat summary.
-func (tx *Tx) RecordHeartbeat(ctx context.Context, ws, id string, summary json.RawMessage) error {
+// TrafficWindow is how much traffic history the dashboard's sparklines
+// keep per node.
+const TrafficWindow = time.Hour
+
+// RecordHeartbeat stores a node's latest heartbeat and adds its rates to
+// the node's traffic history, which keeps the last TrafficWindow.
+func (tx *Tx) RecordHeartbeat(ctx context.Context, ws, id string, hb *sw.Heartbeat) error {
+	summary, err := json.Marshal(hb)
+	if err != nil {
+		return err
+	}
 	res, err := tx.db.ExecContext(ctx, `UPDATE nodes SET last_heartbeat_at = $3, last_heartbeat = $4
 		WHERE workspace_id = $1 AND id = $2`, ws, id, ts(tx.now), string(summary))
-	return affectedOne(res, err, "node", id)
+	if err := affectedOne(res, err, "node", id); err != nil {
+		return err
+	}
+	// Rates are stored as signed 64-bit numbers; nothing real comes near.
+	pps, bps := int64(min(hb.PPS, 1<<62)), int64(min(hb.BPS, 1<<62))
+	if _, err := tx.db.ExecContext(ctx, `INSERT INTO node_traffic (workspace_id, node_id, at, pps, bps) VALUES ($1, $2, $3, $4, $5)`,
+		ws, id, ts(tx.now), pps, bps); err != nil {
+		return fmt.Errorf("record traffic: %w", err)
+	}
+	_, err = tx.db.ExecContext(ctx, `DELETE FROM node_traffic WHERE workspace_id = $1 AND node_id = $2 AND at < $3`,
+		ws, id, ts(tx.now.Add(-TrafficWindow)))
+	return err
+}
+
+// TrafficSample is a node's traffic at one heartbeat.
+type TrafficSample struct {
+	At       time.Time
+	PPS, BPS uint64
+}
+
+// Traffic returns each of workspace ws's nodes' traffic history since a
+// time, oldest first, by node id.
+func (r *Reader) Traffic(ctx context.Context, ws string, since time.Time) (map[string][]TrafficSample, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT node_id, at, pps, bps FROM node_traffic
+		WHERE workspace_id = $1 AND at >= $2 ORDER BY node_id, at`, ws, ts(since))
+	if err != nil {
+		return nil, fmt.Errorf("read traffic: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]TrafficSample{}
+	for rows.Next() {
+		var node string
+		var at, pps, bps int64
+		if err := rows.Scan(&node, &at, &pps, &bps); err != nil {
+			return nil, err
+		}
+		out[node] = append(out[node], TrafficSample{At: fromTS(at), PPS: uint64(pps), BPS: uint64(bps)})
+	}
+	return out, rows.Err()
 }
 
 // DeleteNode removes a node; its token stops working at once.

@@ -296,7 +296,7 @@ func TestNodesAndTokens(t *testing.T) {
 		if err != nil || found.ID != n.ID || found.WorkspaceID != w.ID {
 			t.Fatalf("NodeByToken = %+v, %v", found, err)
 		}
-		mustTx(t, s, func(tx *store.Tx) error { return tx.RecordHeartbeat(ctx, w.ID, n.ID, []byte(`{"pps":10}`)) })
+		mustTx(t, s, func(tx *store.Tx) error { return tx.RecordHeartbeat(ctx, w.ID, n.ID, &sw.Heartbeat{PPS: 10}) })
 		var fresh string
 		mustTx(t, s, func(tx *store.Tx) error {
 			var err error

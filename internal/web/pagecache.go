@@ -15,6 +15,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/page"
 	"golang.org/x/sync/singleflight"
@@ -27,6 +28,7 @@ type PageStore interface {
 	WorkspaceBySlug(ctx context.Context, slug string) (*sw.Workspace, error)
 	WorkspaceIDByDomain(ctx context.Context, hostname string) (string, error)
 	Snapshot(ctx context.Context, ws string, since, now time.Time) (*sw.Snapshot, error)
+	Asset(ctx context.Context, ws, id string) (*store.Asset, error)
 }
 
 // historyWindow is how far back a page looks: the 90 days of the uptime

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -178,6 +179,10 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 		p.events(w, r, ws)
 		return
 	}
+	if id, ok := strings.CutPrefix(path, "/assets/"); ok {
+		p.asset(w, r, ws, id)
+		return
+	}
 	rend, err := p.cache.rendering(r.Context(), ws, site)
 	if err != nil {
 		p.fail(w, r, err)
@@ -189,6 +194,22 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 		return
 	}
 	serveFile(w, r, f)
+}
+
+// asset serves an uploaded logo or favicon. Its URL names its content, so
+// it is cached for good; a sandboxing policy keeps an SVG's scripts inert.
+func (p *public) asset(w http.ResponseWriter, r *http.Request, ws, id string) {
+	a, err := p.store.Asset(r.Context(), ws, id)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ContentType)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", a.CreatedAt, bytes.NewReader(a.Data))
 }
 
 func (p *public) fail(w http.ResponseWriter, r *http.Request, err error) {
