@@ -15,9 +15,9 @@ import (
 
 	"github.com/andybalholm/brotli"
 	sw "github.com/stormwatch/stormwatch"
-	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/page"
+	"github.com/stormwatch/stormwatch/internal/store"
 	"golang.org/x/sync/singleflight"
 )
 
