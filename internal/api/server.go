@@ -4,7 +4,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -284,17 +283,5 @@ func (s *Server) touch(ctx context.Context, key *sw.APIKey) {
 
 // mutate runs fn in a transaction together with its audit entry.
 func (s *Server) mutate(r *http.Request, c *caller, action, targetType string, fn func(tx *store.Tx) (targetID string, details any, err error)) error {
-	return s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		id, details, err := fn(tx)
-		if err != nil {
-			return err
-		}
-		e := &sw.AuditEntry{Actor: c.actor(), Action: action, TargetType: targetType, TargetID: id}
-		if details != nil {
-			if e.Details, err = json.Marshal(details); err != nil {
-				return err
-			}
-		}
-		return tx.Audit(r.Context(), c.workspace, e)
-	})
+	return s.store.Audited(r.Context(), c.workspace, c.actor(), action, targetType, fn)
 }

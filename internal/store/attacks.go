@@ -89,6 +89,29 @@ func (r *Reader) Attacks(ctx context.Context, ws string, p Page) ([]sw.Attack, b
 	return out, more, nil
 }
 
+// ActiveAttacks lists workspace ws's attacks that have not ended, newest
+// first.
+func (r *Reader) ActiveAttacks(ctx context.Context, ws string) ([]sw.Attack, error) {
+	out, err := queryAll(ctx, r.db, scanAttack, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND ended_at IS NULL
+		ORDER BY started_at DESC, id DESC LIMIT 100`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("list active attacks: %w", err)
+	}
+	return out, nil
+}
+
+// IncidentAttacks lists the attacks that opened or joined workspace ws's
+// incident id, oldest first.
+func (r *Reader) IncidentAttacks(ctx context.Context, ws, id string) ([]sw.Attack, error) {
+	out, err := queryAll(ctx, r.db, scanAttack, `SELECT `+prefixed("a.", attackColumns)+` FROM attacks a
+		JOIN attack_incidents l ON l.workspace_id = a.workspace_id AND l.node_id = a.node_id AND l.attack_id = a.id
+		WHERE l.workspace_id = $1 AND l.incident_id = $2 ORDER BY a.started_at, a.id`, ws, id)
+	if err != nil {
+		return nil, fmt.Errorf("attacks of incident %s: %w", id, err)
+	}
+	return out, nil
+}
+
 // Attack returns workspace ws's attack id with its timeline of events.
 func (r *Reader) Attack(ctx context.Context, ws, id string) (*sw.Attack, error) {
 	a, err := scanAttack(r.db.QueryRowContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND id = $2

@@ -7,6 +7,7 @@ package web
 
 import (
 	"context"
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -67,7 +68,7 @@ func New(d Deps) (http.Handler, error) {
 		if d.Guard == nil {
 			d.Guard = &notify.Guard{}
 		}
-		pub.subs = &subscriptions{store: d.Subscriptions, links: d.Links, guard: d.Guard, perIP: newLimiter(10, time.Hour), now: d.Now}
+		pub.subs = &subscriptions{store: d.Subscriptions, links: d.Links, guard: d.Guard, perIP: ratelimit.New(10, time.Hour), now: d.Now}
 	}
 
 	mux := http.NewServeMux()

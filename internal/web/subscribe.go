@@ -4,11 +4,10 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"html/template"
-	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -25,7 +24,7 @@ type subscriptions struct {
 	links notify.Links
 	guard *notify.Guard
 	// perIP limits subscribe attempts per client address.
-	perIP *limiter
+	perIP *ratelimit.Window
 	now   func() time.Time
 }
 
@@ -115,14 +114,6 @@ func (s *subscriptions) choices(ctx context.Context, ws string, picked []string)
 	return out, nil
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // subscribe takes the public form: an email address (sent the double
 // opt-in mail) or a webhook URL, for all or the ticked components. The
 // answer is the same whether or not the address was known, so the form
@@ -140,7 +131,7 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 		return 0, err
 	}
 	v.Email, v.URL = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("url"))
-	if !s.perIP.allow(ws+"|"+clientIP(r), s.now()) {
+	if !s.perIP.Allow(ws+"|"+ratelimit.ClientIP(r), s.now()) {
 		v.Error = "Too many subscription requests from your address. Try again in an hour."
 		return http.StatusTooManyRequests, nil
 	}
@@ -302,37 +293,4 @@ func (s *subscriptions) unsubscribe(w http.ResponseWriter, r *http.Request, ws s
 	}
 	v.View = "unsubscribed"
 	return http.StatusOK, nil
-}
-
-// limiter allows n events per window per key; it forgets everything when
-// it holds too many keys, so that a flood of addresses cannot grow it.
-type limiter struct {
-	n      int
-	window time.Duration
-	mu     sync.Mutex
-	seen   map[string]*bucket
-}
-
-type bucket struct {
-	start time.Time
-	count int
-}
-
-func newLimiter(n int, window time.Duration) *limiter {
-	return &limiter{n: n, window: window, seen: map[string]*bucket{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.seen[key]
-	if !ok || now.Sub(b.start) >= l.window {
-		if len(l.seen) >= 100_000 {
-			clear(l.seen)
-		}
-		b = &bucket{start: now}
-		l.seen[key] = b
-	}
-	b.count++
-	return b.count <= l.n
 }
