@@ -3,8 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -13,22 +11,9 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
-	"github.com/stormwatch/stormwatch/internal/notify"
+	"github.com/stormwatch/stormwatch/internal/subscription"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
-
-type subscriberInput struct {
-	Type       string     `json:"type"`
-	Email      string     `json:"email"`
-	URL        string     `json:"url"`
-	Secret     string     `json:"secret"`
-	Components []string   `json:"components"`
-	MinImpact  *sw.Impact `json:"min_impact"`
-	Format     string     `json:"format"`
-	// Confirmed skips the double opt-in mail for an address the operator
-	// vouches for (moved from another status page).
-	Confirmed bool `json:"confirmed"`
-}
 
 // subscriberWithSecret is a webhook subscriber as answered when made: the
 // signing secret (Standard Webhooks, whsec_…) is shown this once.
@@ -37,70 +22,16 @@ type subscriberWithSecret struct {
 	Secret string `json:"secret,omitempty"`
 }
 
-// newSubscriber checks in and returns the subscriber it describes with its
-// signing secret (made up when a webhook subscriber brings none).
-func (s *Server) newSubscriber(ctx context.Context, ws string, in *subscriberInput) (*sw.Subscriber, string, error) {
-	sub := &sw.Subscriber{WorkspaceID: ws, Type: in.Type, MinImpact: sw.ImpactNone}
-	setIf(&sub.MinImpact, in.MinImpact)
-	secret := ""
-	switch in.Type {
-	case sw.SubscriberEmail:
-		addr, err := sw.CheckEmail("email", in.Email)
-		if err != nil {
-			return nil, "", err
-		}
-		sub.Email = addr
-		if in.URL != "" || in.Secret != "" || in.Format != "" {
-			return nil, "", sw.Invalid("url", "email subscribers take no url, secret or format")
-		}
-		if in.Confirmed {
-			now := time.Now().UTC()
-			sub.ConfirmedAt = &now
-		}
-	case sw.SubscriberWebhook:
-		if err := s.guard.CheckURL(ctx, in.URL); err != nil {
-			return nil, "", err
-		}
-		sub.URL = in.URL
-		secret = in.Secret
-		if secret == "" {
-			secret = notify.NewWebhookSecret()
-		} else if !strings.HasPrefix(secret, "whsec_") || len(secret) < 30 || len(secret) > 200 {
-			return nil, "", sw.Invalid("secret", "must be a Standard Webhooks secret: whsec_ and at least 24 base64 characters")
-		} else if _, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_")); err != nil {
-			return nil, "", sw.Invalid("secret", "must be whsec_ followed by standard base64")
-		}
-		switch in.Format {
-		case "", sw.FormatStormwatch, sw.FormatStatuspage:
-			sub.Format = in.Format
-		default:
-			return nil, "", sw.Invalid("format", "must be stormwatch (the default) or statuspage")
-		}
-		if in.Email != "" {
-			return nil, "", sw.Invalid("email", "webhook subscribers take no email")
-		}
-		// A webhook owner proves nothing by a click; the URL is theirs.
-		now := time.Now().UTC()
-		sub.ConfirmedAt = &now
-	default:
-		return nil, "", sw.Invalid("type", "must be email or webhook")
-	}
-	if in.Components == nil {
-		in.Components = []string{}
-	}
-	return sub, secret, nil
-}
-
 // createSubscriber adds an email address (unconfirmed unless the caller
 // vouches for it: the double opt-in mail confirms it) or a webhook URL
 // (checked against SSRF now and at every delivery) for all components or
 // the ones listed.
 func (s *Server) createSubscriber(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var in subscriberInput
+	var in subscription.Input
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	sub, secret, err := s.newSubscriber(r.Context(), c.workspace, &in)
+	sub, secret, err := subscription.Build(r.Context(), s.guard, c.workspace, &in, time.Now())
 	if err != nil {
 		return err
 	}
@@ -179,40 +110,16 @@ func (s *Server) patchSubscriber(w http.ResponseWriter, r *http.Request, c *call
 	return nil
 }
 
-// csvHeader is the column order of subscriber export and import.
-var csvHeader = []string{"type", "email", "url", "components", "min_impact", "format", "state", "created_at"}
-
-// exportSubscribers answers every subscriber as CSV (components separated
-// by spaces; secrets are never exported).
+// exportSubscribers answers every subscriber as CSV.
 func (s *Server) exportSubscribers(w http.ResponseWriter, r *http.Request, c *caller) error {
 	f, err := subscriberFilter(r)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	_ = cw.Write(csvHeader) // a bytes.Buffer does not fail
-	for p := (store.Page{Limit: 200}); ; p.Offset += p.Limit {
-		subs, more, err := s.store.Subscribers(r.Context(), c.workspace, f, p)
-		if err != nil {
-			return err
-		}
-		for _, sub := range subs {
-			state := "active"
-			switch {
-			case sub.DisabledAt != nil:
-				state = "disabled"
-			case sub.ConfirmedAt == nil:
-				state = "pending"
-			}
-			_ = cw.Write([]string{sub.Type, csvSafe(sub.Email), csvSafe(sub.URL), strings.Join(sub.Components, " "), string(sub.MinImpact),
-				sub.Format, state, sub.CreatedAt.Format(time.RFC3339)})
-		}
-		if !more {
-			break
-		}
+	if err := subscription.WriteCSV(r.Context(), s.store, c.workspace, f, &buf); err != nil {
+		return err
 	}
-	cw.Flush()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="subscribers.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
@@ -220,26 +127,11 @@ func (s *Server) exportSubscribers(w http.ResponseWriter, r *http.Request, c *ca
 	return nil
 }
 
-// csvSafe keeps a cell from being read as a formula by a spreadsheet.
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
-
-// importLineError names a line of an import that was refused.
-type importLineError struct {
-	Line    int    `json:"line"`
-	Field   string `json:"field,omitempty"`
-	Message string `json:"message"`
-}
-
-// importSubscribers reads CSV in the export's columns (only type and email
-// or url are required). Every line is checked first; if any is wrong,
-// nothing is imported and each wrong line is named. Subscribers that exist
-// already are skipped. Email addresses get the double opt-in mail unless
-// ?confirmed=true says the operator has their consent already.
+// importSubscribers reads CSV in the export's columns. Every line is
+// checked first; if any is wrong, nothing is imported and each wrong line
+// is named. Subscribers that exist already are skipped. Email addresses
+// get the double opt-in mail unless ?confirmed=true says the operator has
+// their consent already.
 func (s *Server) importSubscribers(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		return apiError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the subscribers as Content-Type: text/csv")
@@ -249,84 +141,29 @@ func (s *Server) importSubscribers(w http.ResponseWriter, r *http.Request, c *ca
 		return apiError(http.StatusRequestEntityTooLarge, "too_large", "an import is at most 8 MiB; split the file")
 	}
 	confirmed := r.URL.Query().Get("confirmed") == "true"
-	cr := csv.NewReader(bytes.NewReader(body))
-	cr.FieldsPerRecord = -1
-	records, err := cr.ReadAll()
+	rows, bad, err := subscription.ParseCSV(r.Context(), s.guard, c.workspace, body, confirmed, time.Now())
+	if errors.Is(err, subscription.ErrBadFile) {
+		return apiError(http.StatusBadRequest, "invalid_csv", strings.TrimPrefix(err.Error(), subscription.ErrBadFile.Error()+": "))
+	}
 	if err != nil {
-		return apiError(http.StatusBadRequest, "invalid_csv", err.Error())
-	}
-	if len(records) == 0 {
-		return apiError(http.StatusBadRequest, "invalid_csv", "the file is empty; the first line names the columns: "+strings.Join(csvHeader, ","))
-	}
-	col := map[string]int{}
-	for i, name := range records[0] {
-		col[strings.TrimSpace(strings.ToLower(name))] = i
-	}
-	if _, ok := col["type"]; !ok {
-		return apiError(http.StatusBadRequest, "invalid_csv", "the first line must name the columns, type among them: "+strings.Join(csvHeader, ","))
-	}
-	cell := func(rec []string, name string) string {
-		if i, ok := col[name]; ok && i < len(rec) {
-			return strings.TrimPrefix(strings.TrimSpace(rec[i]), "'")
-		}
-		return ""
-	}
-	type row struct {
-		sub    *sw.Subscriber
-		secret string
-		comps  []string
-		line   int
-	}
-	var rows []row
-	var bad []importLineError
-	for n, rec := range records[1:] {
-		line := n + 2
-		in := subscriberInput{Type: cell(rec, "type"), Email: cell(rec, "email"), URL: cell(rec, "url"),
-			Format: cell(rec, "format"), Components: strings.Fields(cell(rec, "components")), Confirmed: confirmed}
-		if v := cell(rec, "min_impact"); v != "" {
-			imp := sw.Impact(v)
-			in.MinImpact = &imp
-		}
-		sub, secret, err := s.newSubscriber(r.Context(), c.workspace, &in)
-		if err != nil {
-			bad = append(bad, lineError(line, err))
-			continue
-		}
-		rows = append(rows, row{sub, secret, in.Components, line})
+		return err
 	}
 	if len(bad) > 0 {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": &Error{Code: "validation_failed",
-			Message: fmt.Sprintf("%d of %d lines are wrong; nothing was imported", len(bad), len(records)-1)}, "lines": bad})
+			Message: fmt.Sprintf("%d of %d lines are wrong; nothing was imported", len(bad), len(bad)+len(rows))}, "lines": bad})
 		return nil
 	}
 	created, skipped := 0, 0
 	err = s.mutate(r, c, "subscriber.import", "subscriber", func(tx *store.Tx) (string, any, error) {
-		for _, rw := range rows {
-			err := tx.CreateSubscriber(r.Context(), rw.sub, rw.secret, rw.comps)
-			switch {
-			case errors.Is(err, store.ErrConflict):
-				skipped++
-			case err != nil:
-				return "", nil, fmt.Errorf("line %d: %w", rw.line, err)
-			default:
-				created++
-			}
-		}
-		return "", map[string]any{"created": created, "skipped": skipped, "confirmed": confirmed}, nil
+		var err error
+		created, skipped, err = subscription.Store(r.Context(), tx, rows)
+		return "", map[string]any{"created": created, "skipped": skipped, "confirmed": confirmed}, err
 	})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"created": created, "skipped": skipped})
 	return nil
-}
-
-func lineError(line int, err error) importLineError {
-	var verr *sw.ValidationError
-	if errors.As(err, &verr) {
-		return importLineError{Line: line, Field: verr.Field, Message: verr.Message}
-	}
-	return importLineError{Line: line, Message: err.Error()}
 }
 
 func deliveryFilter(r *http.Request) store.DeliveryFilter {
