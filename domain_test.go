@@ -154,3 +154,27 @@ func TestComputeOverall(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckHostname(t *testing.T) {
+	tests := []struct {
+		host string
+		ok   bool
+	}{
+		{"status.example.com", true},
+		{"a.b", true},
+		{"x-1.example.co.uk", true},
+		{"", false},
+		{"localhost", false},
+		{"-a.example.com", false},
+		{"a..example.com", false},
+		{"status.example.com/", false},
+		{"192.0.2.1", false},
+		{"Status.example.com", false},
+		{strings.Repeat("a", 64) + ".com", false},
+	}
+	for _, tt := range tests {
+		if err := CheckHostname("hostname", tt.host); (err == nil) != tt.ok {
+			t.Errorf("CheckHostname(%q) = %v, want ok %v", tt.host, err, tt.ok)
+		}
+	}
+}

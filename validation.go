@@ -103,3 +103,24 @@ func CheckEmail(field, s string) (string, error) {
 	}
 	return strings.ToLower(addr.Address), nil
 }
+
+var hostnameLabel = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// CheckHostname validates a DNS name a status page can be served on: at
+// least two labels of letters, digits and inner hyphens, no IP address,
+// at most 253 characters.
+func CheckHostname(field, host string) error {
+	labels := strings.Split(host, ".")
+	if host == "" || len(host) > 253 || len(labels) < 2 {
+		return Invalid(field, "must be a domain name such as status.example.com")
+	}
+	for _, l := range labels {
+		if !hostnameLabel.MatchString(l) {
+			return Invalid(field, "must be a domain name such as status.example.com (letters, digits, hyphens)")
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return Invalid(field, "must be a domain name, not an IP address")
+	}
+	return nil
+}

@@ -1,6 +1,10 @@
 package stormwatch
 
-import "time"
+import (
+	"net/url"
+	"regexp"
+	"time"
+)
 
 // Workspace is a tenant: one public status page with everything on it.
 // Nothing crosses workspaces.
@@ -68,4 +72,51 @@ type Membership struct {
 	UserID      string    `json:"user_id"`
 	Role        Role      `json:"role"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// CheckSettings validates what an operator may set on a workspace: its
+// time zone and its branding (links only to absolute http(s) URLs, so no
+// javascript: or data: link reaches the public page).
+func (w *Workspace) CheckSettings() error {
+	if _, err := time.LoadLocation(w.Timezone); err != nil || w.Timezone == "" || w.Timezone == "Local" {
+		return Invalid("timezone", "must be an IANA time zone such as Europe/Berlin or UTC")
+	}
+	b := &w.Branding
+	if err := CheckText("branding.page_title", b.PageTitle, MaxNameLen, false); err != nil {
+		return err
+	}
+	for field, v := range map[string]string{"branding.logo_url": b.LogoURL, "branding.favicon_url": b.FaviconURL} {
+		if err := CheckLink(field, v); err != nil {
+			return err
+		}
+	}
+	if b.BrandColor != "" && !colorPattern.MatchString(b.BrandColor) {
+		return Invalid("branding.brand_color", "must be a colour like #1f6feb")
+	}
+	if len(b.FooterLinks) > 10 {
+		return Invalid("branding.footer_links", "at most 10 links")
+	}
+	for _, l := range b.FooterLinks {
+		if err := CheckText("branding.footer_links.label", l.Label, 80, true); err != nil {
+			return err
+		}
+		if err := CheckLink("branding.footer_links.url", l.URL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckLink accepts empty or absolute http(s) URLs.
+func CheckLink(field, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(v) > 2000 {
+		return Invalid(field, "must be an absolute http or https URL")
+	}
+	return nil
 }

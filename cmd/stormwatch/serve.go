@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/stormwatch/stormwatch/internal/api"
 	"github.com/stormwatch/stormwatch/internal/config"
+	"github.com/stormwatch/stormwatch/internal/dashboard"
 	"github.com/stormwatch/stormwatch/internal/delivery"
 	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/live"
@@ -70,6 +71,14 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 // serveUntil runs the control plane on st until ctx ends, then shuts down
 // gracefully. ready, if set, gets the address it listens on.
 func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, auto config.Automation, nc config.Notify, ready func(addr string)) error {
+	mailer, from, err := newMailer(srv, nc, log)
+	if err != nil {
+		return err
+	}
+	if mailer != nil {
+		// Closed last, after the workers that send with it have stopped.
+		defer mailer.Close()
+	}
 	hub := live.NewHub()
 	st.OnCommit(func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) })
 	// The poll is the fallback for revisions committed elsewhere; it stops
@@ -91,7 +100,12 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 		srv.BaseURL = "http://" + ln.Addr().String()
 	}
 	guard := &notify.Guard{AllowPrivate: srv.AllowPrivateWebhooks}
-	sender, links, err := newSender(ctx, st, log, srv, nc, guard)
+	sender, links, err := newSender(ctx, st, log, srv, nc, guard, mailer, from)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from)
 	if err != nil {
 		ln.Close()
 		return err
@@ -106,7 +120,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
 		api.WithWebhookGuard(guard)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
-		Subscriptions: st, Links: links, Guard: guard})
+		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash})
 	if err != nil {
 		ln.Close()
 		return err
@@ -123,7 +137,14 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	server.RegisterOnShutdown(endStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "database", string(st.Dialect()))
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "dashboard", strings.TrimSuffix(srv.BaseURL, "/")+"/admin/", "database", string(st.Dialect()))
+	if setup, err := dashboard.SetupLink(ctx, st, srv.BaseURL); err != nil {
+		log.Error("make first-run setup link", "err", err)
+	} else if setup != "" {
+		// The one way in on a fresh installation; it is a secret, valid
+		// for a day, and printed again at every start until it is used.
+		log.Info("no accounts yet: open the setup link to create the first owner", "setup_url", setup)
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -146,24 +167,9 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	return nil
 }
 
-// newSender builds the delivery worker: webhooks through the SSRF guard,
-// mails through --smtp-url, links signed with the installation's key.
-func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, nc config.Notify, guard *notify.Guard) (*delivery.Worker, notify.Links, error) {
-	key, err := st.InstallationSecret(ctx, "subscription-links")
-	if err != nil {
-		return nil, notify.Links{}, err
-	}
-	links := notify.Links{Key: key}
-	var mailer *notify.Mailer
-	if nc.SMTPURL != "" {
-		cfg, err := notify.ParseSMTPURL(nc.SMTPURL)
-		if err != nil {
-			return nil, links, fmt.Errorf("smtp-url: %w", err)
-		}
-		mailer = notify.NewMailer(cfg, nc.SMTPConns, 30*time.Second)
-	} else {
-		log.Warn("no --smtp-url: mails to subscribers wait in the outbox until one is set")
-	}
+// newMailer connects to --smtp-url (nil without one) and picks the
+// installation's sender address.
+func newMailer(srv config.Server, nc config.Notify, log *slog.Logger) (*notify.Mailer, string, error) {
 	from := nc.MailFrom
 	if from == "" {
 		host := "localhost"
@@ -172,6 +178,40 @@ func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv confi
 		}
 		from = "status@" + host
 	}
+	if nc.SMTPURL == "" {
+		log.Warn("no --smtp-url: mails to subscribers wait in the outbox until one is set, and the dashboard mails nothing")
+		return nil, from, nil
+	}
+	cfg, err := notify.ParseSMTPURL(nc.SMTPURL)
+	if err != nil {
+		return nil, "", fmt.Errorf("smtp-url: %w", err)
+	}
+	return notify.NewMailer(cfg, nc.SMTPConns, 30*time.Second), from, nil
+}
+
+// newDashboard builds /admin/, its anti-forgery key shared by replicas
+// through the database.
+func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string) (http.Handler, error) {
+	key, err := st.InstallationSecret(ctx, "dashboard-csrf")
+	if err != nil {
+		return nil, err
+	}
+	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Key: key, Guard: guard, MailFrom: from}
+	if mailer != nil {
+		d.Mailer = mailer
+	}
+	return dashboard.New(d)
+}
+
+// newSender builds the delivery worker: webhooks through the SSRF guard,
+// mails through mailer (nil: they wait), links signed with the
+// installation's key.
+func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, nc config.Notify, guard *notify.Guard, mailer *notify.Mailer, from string) (*delivery.Worker, notify.Links, error) {
+	key, err := st.InstallationSecret(ctx, "subscription-links")
+	if err != nil {
+		return nil, notify.Links{}, err
+	}
+	links := notify.Links{Key: key}
 	return delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(guard, nc.WebhookTimeout), Mailer: mailer,
 		Links: links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
 		Lease: 2*nc.WebhookTimeout + 10*time.Second}), links, nil

@@ -2,9 +2,6 @@ package api
 
 import (
 	"net/http"
-	"net/url"
-	"regexp"
-	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -27,47 +24,6 @@ type workspaceInput struct {
 	MailFrom            *string      `json:"mail_from"`
 }
 
-var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-
-func checkBranding(b *sw.Branding) error {
-	if err := sw.CheckText("branding.page_title", b.PageTitle, sw.MaxNameLen, false); err != nil {
-		return err
-	}
-	for field, v := range map[string]string{"branding.logo_url": b.LogoURL, "branding.favicon_url": b.FaviconURL} {
-		if err := checkLink(field, v); err != nil {
-			return err
-		}
-	}
-	if b.BrandColor != "" && !colorPattern.MatchString(b.BrandColor) {
-		return sw.Invalid("branding.brand_color", "must be a colour like #1f6feb")
-	}
-	if len(b.FooterLinks) > 10 {
-		return sw.Invalid("branding.footer_links", "at most 10 links")
-	}
-	for _, l := range b.FooterLinks {
-		if err := sw.CheckText("branding.footer_links.label", l.Label, 80, true); err != nil {
-			return err
-		}
-		if err := checkLink("branding.footer_links.url", l.URL); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkLink accepts empty or absolute http(s) URLs, so that no
-// javascript: or data: link reaches the public page.
-func checkLink(field, v string) error {
-	if v == "" {
-		return nil
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(v) > 2000 {
-		return sw.Invalid(field, "must be an absolute http or https URL")
-	}
-	return nil
-}
-
 func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in workspaceInput
 	if err := decode(w, r, &in); err != nil {
@@ -84,10 +40,7 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		setIf(&ws.Branding, in.Branding)
 		setIf(&ws.PublicAttackDetails, in.PublicAttackDetails)
 		setIf(&ws.MailFrom, in.MailFrom)
-		if _, err := time.LoadLocation(ws.Timezone); err != nil || ws.Timezone == "" || ws.Timezone == "Local" {
-			return "", nil, sw.Invalid("timezone", "must be an IANA time zone such as Europe/Berlin or UTC")
-		}
-		if err := checkBranding(&ws.Branding); err != nil {
+		if err := ws.CheckSettings(); err != nil {
 			return "", nil, err
 		}
 		return ws.ID, in, tx.UpdateWorkspace(r.Context(), ws)

@@ -151,6 +151,13 @@ func (tx *Tx) SetPassword(ctx context.Context, id, passwordHash, keep string) er
 	return err
 }
 
+// RehashPassword stores a new hash of the same password (stronger
+// parameters), leaving sessions alone.
+func (tx *Tx) RehashPassword(ctx context.Context, id, passwordHash string) error {
+	res, err := tx.db.ExecContext(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, passwordHash)
+	return affectedOne(res, err, "user", id)
+}
+
 // UpdateUserName renames user id.
 func (tx *Tx) UpdateUserName(ctx context.Context, id, name string) error {
 	if err := sw.CheckText("name", name, sw.MaxNameLen, false); err != nil {

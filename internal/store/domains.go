@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 )
@@ -16,11 +17,15 @@ type Domain struct {
 	WorkspaceID string
 	Hostname    string
 	Verified    bool
+	CreatedAt   time.Time
 }
 
 // CreateDomain attaches hostname to workspace ws, unverified.
 func (tx *Tx) CreateDomain(ctx context.Context, ws, hostname string) (*Domain, error) {
-	d := &Domain{ID: sw.NewID("dom_"), WorkspaceID: ws, Hostname: strings.ToLower(strings.TrimSuffix(hostname, "."))}
+	d := &Domain{ID: sw.NewID("dom_"), WorkspaceID: ws, Hostname: strings.ToLower(strings.TrimSuffix(hostname, ".")), CreatedAt: tx.now}
+	if err := sw.CheckHostname("hostname", d.Hostname); err != nil {
+		return nil, err
+	}
 	_, err := tx.db.ExecContext(ctx, `INSERT INTO domains (id, workspace_id, hostname, created_at) VALUES ($1, $2, $3, $4)`,
 		d.ID, ws, d.Hostname, ts(tx.now))
 	if isUniqueViolation(err) {
@@ -45,7 +50,25 @@ func (tx *Tx) MarkDomainVerified(ctx context.Context, ws, id string) error {
 // DeleteDomain detaches a domain; it stops serving at once.
 func (tx *Tx) DeleteDomain(ctx context.Context, ws, id string) error {
 	res, err := tx.db.ExecContext(ctx, `DELETE FROM domains WHERE workspace_id = $1 AND id = $2`, ws, id)
-	return affectedOne(res, err, "domain", id)
+	if err := affectedOne(res, err, "domain", id); err != nil {
+		return err
+	}
+	tx.pageChanged(ws)
+	return nil
+}
+
+// Domains lists workspace ws's domains, by name.
+func (r *Reader) Domains(ctx context.Context, ws string) ([]Domain, error) {
+	return queryAll(ctx, r.db, func(row rowScanner) (*Domain, error) {
+		var d Domain
+		var created int64
+		var verified sql.NullInt64
+		if err := row.Scan(&d.ID, &d.WorkspaceID, &d.Hostname, &created, &verified); err != nil {
+			return nil, err
+		}
+		d.CreatedAt, d.Verified = fromTS(created), verified.Valid
+		return &d, nil
+	}, `SELECT id, workspace_id, hostname, created_at, verified_at FROM domains WHERE workspace_id = $1 ORDER BY hostname`, ws)
 }
 
 // WorkspaceIDByDomain returns the workspace a verified hostname serves.

@@ -134,3 +134,14 @@ func affectedOne(res sql.Result, err error, what, id string) error {
 	}
 	return nil
 }
+
+// DeleteWorkspace removes workspace id and, through the schema's cascades,
+// everything in it: its page stops being served at once.
+func (tx *Tx) DeleteWorkspace(ctx context.Context, id string) error {
+	res, err := tx.db.ExecContext(ctx, `DELETE FROM workspaces WHERE id = $1`, id)
+	if err := affectedOne(res, err, "workspace", id); err != nil {
+		return err
+	}
+	tx.pageChanged(id)
+	return nil
+}

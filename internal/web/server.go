@@ -48,6 +48,8 @@ type Deps struct {
 	Subscriptions *store.Store
 	Links         notify.Links
 	Guard         *notify.Guard
+	// Dashboard, when set, serves the operators' interface under /admin/.
+	Dashboard http.Handler
 }
 
 // New returns the root handler.
@@ -79,9 +81,13 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /readyz", readyz(d.Store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	mux.Handle("/api/v1/", d.API)
+	if d.Dashboard != nil {
+		mux.Handle("/admin/", d.Dashboard)
+		mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
+	}
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("stormwatch: each workspace's status page is at /s/{slug}/\n"))
+		_, _ = w.Write([]byte("stormwatch: each workspace's status page is at /s/{slug}/; the dashboard is at /admin/\n"))
 	})
 
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
