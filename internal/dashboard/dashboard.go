@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,13 @@ type Dashboard struct {
 	loginIP *ratelimit.Window
 	mailIP  *ratelimit.Window
 	csrf    *http.CrossOriginProtection
+	actions []Action
+}
+
+// Action is a post of a workspace's dashboard and the least role it needs.
+type Action struct {
+	Pattern string
+	MinRole sw.Role
 }
 
 // Cookie names. The session cookie is scoped to /admin so public pages
@@ -125,6 +133,9 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	d.csrf.Handler(d.mux).ServeHTTP(w, r)
 }
+
+// Actions lists every post of a workspace's dashboard, for the role tests.
+func (d *Dashboard) Actions() []Action { return slices.Clone(d.actions) }
 
 // reqCtx is one request's view of who is asking and where.
 type reqCtx struct {
@@ -311,6 +322,7 @@ func (d *Dashboard) page(pattern string, min sw.Role, name string, view viewFunc
 // refusal the person can fix shows the page again with the error and the
 // input; success redirects (or shows a new secret once).
 func (d *Dashboard) action(pattern string, min sw.Role, name string, act actionFunc) {
+	d.actions = append(d.actions, Action{pattern, min})
 	d.mux.Handle("POST "+pattern, d.inWorkspace(min, func(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		next, err := act(r, c)
 		switch {
