@@ -196,7 +196,7 @@ func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv co
 	if err != nil {
 		return nil, err
 	}
-	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Key: key, Guard: guard, MailFrom: from}
+	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from}
 	if mailer != nil {
 		d.Mailer = mailer
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
-	"github.com/stormwatch/stormwatch/internal/subscription"
 	"github.com/stormwatch/stormwatch/internal/store"
+	"github.com/stormwatch/stormwatch/internal/subscription"
 )
 
 // subscriberWithSecret is a webhook subscriber as answered when made: the

@@ -77,10 +77,11 @@ func ArtifactDir(t *testing.T) string {
 	return dir
 }
 
-// Screenshot saves a full-page PNG of the current page as name.
+// Screenshot saves a full-page PNG of the current page as name (quality
+// 100 is what makes Chromium write PNG rather than JPEG).
 func Screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

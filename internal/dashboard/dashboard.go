@@ -37,8 +37,6 @@ type Deps struct {
 	// BaseURL is the externally visible URL of the main host; links in
 	// mails and the agent command are built on it.
 	BaseURL string
-	// PagesDomain, when set, gives every workspace {slug}.<PagesDomain>.
-	PagesDomain string
 	// CNAMETarget is the host custom domains point at (default: the base
 	// URL's host).
 	CNAMETarget string

@@ -28,11 +28,10 @@ func all[T any](ctx context.Context, ws string, list func(context.Context, strin
 	}
 }
 
-// pageURL is where the workspace's public page lives.
+// pageURL is where the workspace's public page lives: under the base URL,
+// which works wherever the dashboard does ({slug}.<pages-domain> needs
+// wildcard DNS the operator may not have).
 func (d *Dashboard) pageURL(ws *sw.Workspace) string {
-	if d.PagesDomain != "" {
-		return d.base.Scheme + "://" + ws.Slug + "." + d.PagesDomain + "/"
-	}
 	return d.link("/s/" + ws.Slug + "/")
 }
 
