@@ -36,6 +36,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"rules", "check an auto-publish rule file and explain a decision (rules check FILE)", runRules},
 		{"workspace", "create and list workspaces (workspace create --slug S --name N)", runWorkspace},
+		{"user", "print a dashboard setup or password reset link (user reset-link --email E)", runUser},
 		{"version", "print version, commit and Go version", runVersion},
 	}
 }

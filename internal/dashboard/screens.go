@@ -51,6 +51,8 @@ type overviewData struct {
 	Incidents   []sw.Incident
 	Maintenance []sw.Maintenance
 	Nodes       []nodeRow
+	// Disabled counts subscribers whose receivers failed for a day.
+	Disabled int
 }
 
 // overview is the workspace's home: what the public sees now, attacks in
@@ -91,6 +93,11 @@ func (d *Dashboard) overview(r *http.Request, c *reqCtx) (any, error) {
 	if od.Nodes, err = d.nodeRows(ctx, ws); err != nil {
 		return nil, err
 	}
+	disabled, _, err := d.Store.Subscribers(ctx, ws, store.SubscriberFilter{State: "disabled"}, store.Page{Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	od.Disabled = len(disabled)
 	return od, nil
 }
 

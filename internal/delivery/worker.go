@@ -135,6 +135,9 @@ func (w *Worker) Run(ctx context.Context) {
 		if len(claimed) > 0 {
 			continue
 		}
+		if err := w.sendNotices(ctx); err != nil && ctx.Err() == nil {
+			w.cfg.Log.Error("admin notices", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 		case <-w.wake:

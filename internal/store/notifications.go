@@ -313,8 +313,18 @@ func (tx *Tx) disableSubscriber(ctx context.Context, ws, id, reason string) (boo
 		return false, fmt.Errorf("fail pending deliveries of %s: %w", id, err)
 	}
 	details, _ := json.Marshal(map[string]any{"reason": reason})
-	return true, tx.Audit(ctx, ws, &sw.AuditEntry{Actor: sw.Actor{Type: sw.ActorSystem, ID: "notifications", Name: "notifications"}, Action: "subscriber.disabled",
-		TargetType: "subscriber", TargetID: id, Details: details})
+	if err := tx.Audit(ctx, ws, &sw.AuditEntry{Actor: sw.Actor{Type: sw.ActorSystem, ID: "notifications", Name: "notifications"}, Action: "subscriber.disabled",
+		TargetType: "subscriber", TargetID: id, Details: details}); err != nil {
+		return false, err
+	}
+	var email, url string
+	if err := tx.db.QueryRowContext(ctx, `SELECT email, url FROM subscribers WHERE workspace_id = $1 AND id = $2`, ws, id).Scan(&email, &url); err != nil {
+		return false, fmt.Errorf("read subscriber %s: %w", id, err)
+	}
+	address := email + url
+	return true, tx.addNotice(ctx, ws, "subscriber.disabled", "Notifications to "+address+" stopped",
+		"stormwatch stopped sending notifications to "+address+" ("+id+"): "+reason+
+			".\n\nFix the receiver, then enable the subscriber again on the Subscribers page of the dashboard; it gets the next notification.")
 }
 
 // DeliveryFilter narrows the delivery log.

@@ -54,3 +54,19 @@ CREATE TABLE assets (
     created_at   BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, id)
 );
+
+-- Notices to a workspace's owners and admins (a subscriber disabled
+-- after a day of failures), written in the transaction that caused them
+-- and mailed by the delivery worker: a crash between the two loses none.
+CREATE TABLE admin_notices (
+    id              TEXT PRIMARY KEY,
+    workspace_id    TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    kind            TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    sent_at         BIGINT
+);
+CREATE INDEX admin_notices_due ON admin_notices (sent_at, next_attempt_at);

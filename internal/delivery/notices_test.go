@@ -1,0 +1,139 @@
+package delivery_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/delivery"
+	"github.com/stormwatch/stormwatch/internal/notify"
+	"github.com/stormwatch/stormwatch/internal/store"
+	"github.com/stormwatch/stormwatch/internal/store/storetest"
+)
+
+// inbox is a real SMTP server (go-smtp) on loopback that keeps what it
+// is sent.
+type inbox struct {
+	mu    sync.Mutex
+	mails []struct{ to, data string }
+}
+
+func startInbox(t *testing.T) (*inbox, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &inbox{}
+	s := smtp.NewServer(in)
+	s.Domain = "inbox.test"
+	s.AllowInsecureAuth = true
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Close() })
+	return in, ln.Addr().String()
+}
+
+func (in *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &inboxSession{in: in}, nil }
+
+func (in *inbox) received() []struct{ to, data string } {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return append([]struct{ to, data string }{}, in.mails...)
+}
+
+type inboxSession struct {
+	in *inbox
+	to []string
+}
+
+func (s *inboxSession) Reset()                               { s.to = nil }
+func (s *inboxSession) Logout() error                        { return nil }
+func (s *inboxSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, to)
+	return nil
+}
+func (s *inboxSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	s.in.mu.Lock()
+	defer s.in.mu.Unlock()
+	for _, to := range s.to {
+		s.in.mails = append(s.in.mails, struct{ to, data string }{to, string(b)})
+	}
+	return err
+}
+
+// TestAdminsHearOfADisabledSubscriber: when a receiver has failed for a
+// day, the workspace's owners and admins get a mail (editors do not), and
+// the notice is kept until a mailer can send it.
+func TestAdminsHearOfADisabledSubscriber(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		in, addr := startInbox(t)
+		w := start(t, st, &notify.Guard{AllowPrivate: true}, delivery.Retry{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, GiveUp: 300 * time.Millisecond})
+		err := st.Tx(ctx, func(tx *store.Tx) error {
+			for _, m := range []struct {
+				email string
+				role  sw.Role
+			}{{"owner@example.com", sw.RoleOwner}, {"admin@example.com", sw.RoleAdmin}, {"editor@example.com", sw.RoleEditor}} {
+				u := &sw.User{Email: m.email}
+				if err := tx.CreateUser(ctx, u, ""); err != nil {
+					return err
+				}
+				if err := tx.AddMember(ctx, w.ws, u.ID, m.role); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc := newReceiver(t, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500)
+		sub := w.subscribe(t, rc.URL, "", sw.ImpactNone)
+		w.incident(t, "edge", sw.MajorOutage)
+		// No mailer in this worker: the notice waits.
+		waitFor(t, "a pending notice", func() bool { n, _ := st.PendingNotices(ctx, w.ws); return len(n) == 1 })
+		n, _ := st.PendingNotices(ctx, w.ws)
+		if !strings.Contains(n[0].Subject, rc.URL) || !strings.Contains(n[0].Body, sub.ID) {
+			t.Errorf("notice %+v", n[0])
+		}
+		// A worker with a mailer sends it to the owner and the admin.
+		host, port, _ := net.SplitHostPort(addr)
+		cfg, err := notify.ParseSMTPURL("smtp://" + host + ":" + port + "?starttls=off")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailer := notify.NewMailer(cfg, 1, 5*time.Second)
+		t.Cleanup(mailer.Close)
+		wk := delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(&notify.Guard{}, time.Second), Mailer: mailer,
+			MailFrom: "status@status.test", BaseURL: "http://status.test", Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond})
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { wk.Run(runCtx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		waitFor(t, "two mails", func() bool { return len(in.received()) >= 2 })
+		time.Sleep(100 * time.Millisecond)
+		got := in.received()
+		var to []string
+		for _, m := range got {
+			to = append(to, m.to)
+			if !strings.Contains(m.data, "Notifications to "+rc.URL+" stopped") || !strings.Contains(m.data, "http://status.test/admin/") {
+				t.Errorf("mail to %s:\n%s", m.to, m.data)
+			}
+		}
+		if len(got) != 2 || strings.Join(to, " ") != "admin@example.com owner@example.com" && strings.Join(to, " ") != "owner@example.com admin@example.com" {
+			t.Errorf("notice mailed to %v", to)
+		}
+		if n, _ := st.PendingNotices(ctx, w.ws); len(n) != 0 {
+			t.Errorf("%d notices still pending", len(n))
+		}
+	})
+}
