@@ -26,13 +26,13 @@ import (
 var cheap = account.Params{Memory: 64, Time: 1, Threads: 1}
 
 type site struct {
-	t   *testing.T
+	t   testing.TB
 	st  *store.Store
 	d   *dashboard.Dashboard
 	srv *httptest.Server
 }
 
-func newSite(t *testing.T, st *store.Store) *site {
+func newSite(t testing.TB, st *store.Store) *site {
 	t.Helper()
 	d, err := dashboard.New(dashboard.Deps{Store: st, Log: slog.New(slog.DiscardHandler), BaseURL: "http://status.test",
 		Key: []byte("test key"), Passwords: cheap})

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"context"
 	"errors"
 	"testing"
@@ -311,8 +312,15 @@ func TestNodesAndTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		full, err := s.Node(ctx, w.ID, got.ID)
-		if err != nil || len(full.Components) != 1 || full.Components[0] != "edge" || full.LastHeartbeatAt == nil || string(full.LastHeartbeat) != `{"pps":10}` {
+		var hb sw.Heartbeat
+		if err != nil || len(full.Components) != 1 || full.Components[0] != "edge" || full.LastHeartbeatAt == nil ||
+			json.Unmarshal(full.LastHeartbeat, &hb) != nil || hb.PPS != 10 {
 			t.Fatalf("node = %+v, %v", full, err)
+		}
+		// The heartbeat joined the node's traffic history.
+		traffic, err := s.Traffic(ctx, w.ID, time.Now().Add(-time.Minute))
+		if err != nil || len(traffic[got.ID]) != 1 || traffic[got.ID][0].PPS != 10 {
+			t.Fatalf("traffic = %+v, %v", traffic, err)
 		}
 	})
 }
