@@ -1,8 +1,8 @@
 package store_test
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
