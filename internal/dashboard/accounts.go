@@ -131,10 +131,7 @@ func (d *Dashboard) setup(w http.ResponseWriter, r *http.Request) {
 	u := &sw.User{Email: f.Get("email"), Name: strings.TrimSpace(f.Get("name")), Operator: true}
 	var first *sw.Workspace
 	var token string
-	err = account.CheckNewPassword(f.Get("password"), u.Email)
-	if err == nil && f.Get("password") != f.Get("password2") {
-		err = sw.Invalid("password2", "the two passwords differ")
-	}
+	err = newPassword(f, u.Email)
 	if err == nil {
 		hash := account.HashPassword(f.Get("password"), d.Passwords)
 		err = d.Store.Tx(r.Context(), func(tx *store.Tx) error {
@@ -180,13 +177,7 @@ func (d *Dashboard) setup(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 	}
-	if err != nil {
-		if !userError(err) {
-			d.fail(w, r, c, err)
-			return
-		}
-		c.formErr, c.form = err, f
-		d.render(w, r, c, http.StatusUnprocessableEntity, "setup", sd)
+	if d.refused(w, r, c, err, f, "setup", sd) {
 		return
 	}
 	d.Log.Info("first owner set up", "user", u.Email)
@@ -383,10 +374,7 @@ func (d *Dashboard) reset(w http.ResponseWriter, r *http.Request) {
 	}
 	rd.Valid, rd.Email = true, l.Email
 	f := r.PostForm
-	err = account.CheckNewPassword(f.Get("password"), l.Email)
-	if err == nil && f.Get("password") != f.Get("password2") {
-		err = sw.Invalid("password2", "the two passwords differ")
-	}
+	err = newPassword(f, l.Email)
 	var token string
 	if err == nil {
 		hash := account.HashPassword(f.Get("password"), d.Passwords)
@@ -405,13 +393,7 @@ func (d *Dashboard) reset(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 	}
-	if err != nil {
-		if !userError(err) {
-			d.fail(w, r, c, err)
-			return
-		}
-		c.formErr = err
-		d.render(w, r, c, http.StatusUnprocessableEntity, "resetpassword", rd)
+	if d.refused(w, r, c, err, nil, "resetpassword", rd) {
 		return
 	}
 	d.setSession(w, token)
@@ -508,10 +490,7 @@ func (d *Dashboard) acceptInvite(w http.ResponseWriter, r *http.Request) {
 		token = sessToken
 	default:
 		u := &sw.User{Email: l.Email, Name: strings.TrimSpace(f.Get("name"))}
-		err = account.CheckNewPassword(f.Get("password"), u.Email)
-		if err == nil && f.Get("password") != f.Get("password2") {
-			err = sw.Invalid("password2", "the two passwords differ")
-		}
+		err = newPassword(f, u.Email)
 		if err == nil {
 			hash := account.HashPassword(f.Get("password"), d.Passwords)
 			err = d.Store.Tx(r.Context(), func(tx *store.Tx) error {
@@ -527,13 +506,7 @@ func (d *Dashboard) acceptInvite(w http.ResponseWriter, r *http.Request) {
 			})
 		}
 	}
-	if err != nil {
-		if !userError(err) {
-			d.fail(w, r, c, err)
-			return
-		}
-		c.formErr, c.form = err, f
-		d.render(w, r, c, http.StatusUnprocessableEntity, "invite", id)
+	if d.refused(w, r, c, err, f, "invite", id) {
 		return
 	}
 	d.setSession(w, token)
@@ -574,21 +547,12 @@ func (d *Dashboard) updateAccount(w http.ResponseWriter, r *http.Request, c *req
 		if ok, _ := account.CheckPassword(acct.PasswordHash, f.Get("current")); !ok {
 			return sw.Invalid("current", "is not your current password")
 		}
-		if err := account.CheckNewPassword(f.Get("password"), acct.Email); err != nil {
+		if err := newPassword(f, acct.Email); err != nil {
 			return err
-		}
-		if f.Get("password") != f.Get("password2") {
-			return sw.Invalid("password2", "the two passwords differ")
 		}
 		return tx.SetPassword(r.Context(), c.user.ID, account.HashPassword(f.Get("password"), d.Passwords), c.session.Hash)
 	})
-	if err != nil {
-		if !userError(err) {
-			d.fail(w, r, c, err)
-			return
-		}
-		c.formErr, c.form = err, f
-		d.render(w, r, c, http.StatusUnprocessableEntity, "account", nil)
+	if d.refused(w, r, c, err, f, "account", nil) {
 		return
 	}
 	d.setFlash(w, "Your account is saved.")
@@ -622,15 +586,36 @@ func (d *Dashboard) createWorkspace(w http.ResponseWriter, r *http.Request, c *r
 			return tx.Audit(r.Context(), ws.ID, &sw.AuditEntry{Actor: c.actor(), Action: "workspace.create", TargetType: "workspace", TargetID: ws.ID})
 		})
 	}
-	if err != nil {
-		if !userError(err) {
-			d.fail(w, r, c, err)
-			return
-		}
-		c.formErr, c.form = err, f
-		d.render(w, r, c, http.StatusUnprocessableEntity, "home", nil)
+	if d.refused(w, r, c, err, f, "home", nil) {
 		return
 	}
 	d.setFlash(w, "Workspace "+ws.Name+" is ready. Add its components.")
 	http.Redirect(w, r, d.wsPath(ws)+"/components", http.StatusSeeOther)
+}
+
+// newPassword checks a chosen password and its repetition.
+func newPassword(f url.Values, email string) error {
+	if err := account.CheckNewPassword(f.Get("password"), email); err != nil {
+		return err
+	}
+	if f.Get("password") != f.Get("password2") {
+		return sw.Invalid("password2", "the two passwords differ")
+	}
+	return nil
+}
+
+// refused answers a form post that failed: the page again with the error
+// and the input when the person can fix it, else an error page. It
+// reports whether there was an error to answer.
+func (d *Dashboard) refused(w http.ResponseWriter, r *http.Request, c *reqCtx, err error, form url.Values, page string, data any) bool {
+	if err == nil {
+		return false
+	}
+	if !userError(err) {
+		d.fail(w, r, c, err)
+		return true
+	}
+	c.formErr, c.form = err, form
+	d.render(w, r, c, http.StatusUnprocessableEntity, page, data)
+	return true
 }

@@ -126,14 +126,6 @@ func (d *Dashboard) importSubscribers(r *http.Request, c *reqCtx) (string, error
 	return "/subscribers", err
 }
 
-func (d *Dashboard) deleteSubscriber(r *http.Request, c *reqCtx) (string, error) {
-	err := d.audited(r, c, "subscriber.delete", "subscriber", func(tx *store.Tx) (string, any, error) {
-		return r.PathValue("id"), nil, tx.DeleteSubscriber(r.Context(), c.ws.ID, r.PathValue("id"))
-	})
-	c.flash = "Subscriber removed."
-	return "/subscribers", err
-}
-
 // enableSubscriber turns a subscriber back on after its receiver is fixed.
 func (d *Dashboard) enableSubscriber(r *http.Request, c *reqCtx) (string, error) {
 	on := true
@@ -275,14 +267,6 @@ func (d *Dashboard) addDomain(r *http.Request, c *reqCtx) (string, error) {
 		return dom.ID, map[string]string{"hostname": dom.Hostname}, nil
 	})
 	c.flash = "Domain " + host + " added. Create the DNS record below."
-	return "/domains", err
-}
-
-func (d *Dashboard) deleteDomain(r *http.Request, c *reqCtx) (string, error) {
-	err := d.audited(r, c, "domain.delete", "domain", func(tx *store.Tx) (string, any, error) {
-		return r.PathValue("id"), nil, tx.DeleteDomain(r.Context(), c.ws.ID, r.PathValue("id"))
-	})
-	c.flash = "Domain removed; it is no longer served."
 	return "/domains", err
 }
 

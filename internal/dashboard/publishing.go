@@ -307,14 +307,6 @@ func (d *Dashboard) editIncident(r *http.Request, c *reqCtx) (string, error) {
 	return "/incidents/" + r.PathValue("id"), err
 }
 
-func (d *Dashboard) deleteIncident(r *http.Request, c *reqCtx) (string, error) {
-	err := d.audited(r, c, "incident.delete", "incident", func(tx *store.Tx) (string, any, error) {
-		return r.PathValue("id"), nil, tx.DeleteIncident(r.Context(), c.ws.ID, r.PathValue("id"))
-	})
-	c.flash = "Incident deleted."
-	return "/incidents", err
-}
-
 type maintenancesData struct {
 	Windows    []sw.Maintenance
 	Components []sw.Component
@@ -429,12 +421,4 @@ func (d *Dashboard) setMaintenanceState(r *http.Request, c *reqCtx) (string, err
 	})
 	c.flash = "Maintenance is now " + sw.StatusLabel(string(state)) + "."
 	return "/maintenance/" + r.PathValue("id"), err
-}
-
-func (d *Dashboard) deleteMaintenance(r *http.Request, c *reqCtx) (string, error) {
-	err := d.audited(r, c, "maintenance.delete", "maintenance", func(tx *store.Tx) (string, any, error) {
-		return r.PathValue("id"), nil, tx.DeleteMaintenance(r.Context(), c.ws.ID, r.PathValue("id"))
-	})
-	c.flash = "Maintenance deleted."
-	return "/maintenance", err
 }

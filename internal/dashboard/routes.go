@@ -1,10 +1,12 @@
 package dashboard
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/store"
 )
 
 // routes lists every screen and action with the least role it needs. The
@@ -48,14 +50,14 @@ func (d *Dashboard) routes() {
 	d.action(w+"/components/{id}/delete", editor, "component", d.deleteComponent)
 	d.action(w+"/groups", editor, "components", d.createGroup)
 	d.action(w+"/groups/{id}", editor, "components", d.updateGroup)
-	d.action(w+"/groups/{id}/delete", editor, "components", d.deleteGroup)
+	d.action(w+"/groups/{id}/delete", editor, "components", d.deleteOf("group.delete", "group", (*store.Tx).DeleteGroup, "Group deleted; its components are ungrouped.", "/components"))
 
 	d.page(w+"/nodes", viewer, "nodes", d.nodes)
 	d.action(w+"/nodes", editor, "nodes", d.createNode)
 	d.page(w+"/nodes/{id}", viewer, "node", d.node)
 	d.action(w+"/nodes/{id}", editor, "node", d.updateNode)
 	d.action(w+"/nodes/{id}/rotate", editor, "node", d.rotateNode)
-	d.action(w+"/nodes/{id}/delete", editor, "node", d.deleteNode)
+	d.action(w+"/nodes/{id}/delete", editor, "node", d.deleteOf("node.delete", "node", (*store.Tx).DeleteNode, "Node deleted; its token no longer works.", "/nodes"))
 
 	d.page(w+"/rules", viewer, "rules", d.rules)
 	d.action(w+"/rules", admin, "rules", d.saveRules)
@@ -66,19 +68,19 @@ func (d *Dashboard) routes() {
 	d.page(w+"/incidents/{id}", viewer, "incident", d.incident)
 	d.action(w+"/incidents/{id}/updates", editor, "incident", d.postIncidentUpdate)
 	d.action(w+"/incidents/{id}/edit", editor, "incident", d.editIncident)
-	d.action(w+"/incidents/{id}/delete", editor, "incident", d.deleteIncident)
+	d.action(w+"/incidents/{id}/delete", editor, "incident", d.deleteOf("incident.delete", "incident", (*store.Tx).DeleteIncident, "Incident deleted.", "/incidents"))
 
 	d.page(w+"/maintenance", viewer, "maintenance", d.maintenances)
 	d.action(w+"/maintenance", editor, "maintenance", d.createMaintenance)
 	d.page(w+"/maintenance/{id}", viewer, "window", d.maintenance)
 	d.action(w+"/maintenance/{id}", editor, "window", d.updateMaintenance)
 	d.action(w+"/maintenance/{id}/state", editor, "window", d.setMaintenanceState)
-	d.action(w+"/maintenance/{id}/delete", editor, "window", d.deleteMaintenance)
+	d.action(w+"/maintenance/{id}/delete", editor, "window", d.deleteOf("maintenance.delete", "maintenance", (*store.Tx).DeleteMaintenance, "Maintenance deleted.", "/maintenance"))
 
 	d.page(w+"/subscribers", editor, "subscribers", d.subscribers)
 	d.mux.Handle("GET "+w+"/subscribers/export", d.inWorkspace(editor, d.exportSubscribers))
 	d.action(w+"/subscribers/import", editor, "subscribers", d.importSubscribers)
-	d.action(w+"/subscribers/{id}/delete", editor, "subscribers", d.deleteSubscriber)
+	d.action(w+"/subscribers/{id}/delete", editor, "subscribers", d.deleteOf("subscriber.delete", "subscriber", (*store.Tx).DeleteSubscriber, "Subscriber removed.", "/subscribers"))
 	d.action(w+"/subscribers/{id}/enable", editor, "subscribers", d.enableSubscriber)
 	d.page(w+"/deliveries", editor, "deliveries", d.deliveries)
 	d.page(w+"/deliveries/{id}", editor, "delivery", d.delivery)
@@ -88,7 +90,7 @@ func (d *Dashboard) routes() {
 
 	d.page(w+"/domains", viewer, "domains", d.domains)
 	d.action(w+"/domains", admin, "domains", d.addDomain)
-	d.action(w+"/domains/{id}/delete", admin, "domains", d.deleteDomain)
+	d.action(w+"/domains/{id}/delete", admin, "domains", d.deleteOf("domain.delete", "domain", (*store.Tx).DeleteDomain, "Domain removed; it is no longer served.", "/domains"))
 
 	d.page(w+"/keys", admin, "keys", d.keys)
 	d.action(w+"/keys", admin, "keys", d.createKey)
@@ -113,4 +115,16 @@ func staticFiles(root fs.FS) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		fsrv.ServeHTTP(w, r)
 	})
+}
+
+// deleteOf is the action that deletes the workspace's thing named by
+// {id} with del, audited as action on target, then goes to next.
+func (d *Dashboard) deleteOf(action, target string, del func(*store.Tx, context.Context, string, string) error, flash, next string) actionFunc {
+	return func(r *http.Request, c *reqCtx) (string, error) {
+		err := d.audited(r, c, action, target, func(tx *store.Tx) (string, any, error) {
+			return r.PathValue("id"), nil, del(tx, r.Context(), c.ws.ID, r.PathValue("id"))
+		})
+		c.flash = flash
+		return next, err
+	}
 }

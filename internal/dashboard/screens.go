@@ -337,14 +337,6 @@ func (d *Dashboard) updateGroup(r *http.Request, c *reqCtx) (string, error) {
 	return "/components", err
 }
 
-func (d *Dashboard) deleteGroup(r *http.Request, c *reqCtx) (string, error) {
-	err := d.audited(r, c, "group.delete", "group", func(tx *store.Tx) (string, any, error) {
-		return r.PathValue("id"), nil, tx.DeleteGroup(r.Context(), c.ws.ID, r.PathValue("id"))
-	})
-	c.flash = "Group deleted; its components are ungrouped."
-	return "/components", err
-}
-
 type nodesData struct {
 	Nodes      []nodeRow
 	Components []sw.Component
@@ -451,12 +443,4 @@ func (d *Dashboard) rotateNode(r *http.Request, c *reqCtx) (string, error) {
 		c.shown = &shown{Label: "New token", Value: token, Hint: "The old token stopped working. Restart the agent with the command below."}
 	}
 	return "/nodes/" + r.PathValue("id"), err
-}
-
-func (d *Dashboard) deleteNode(r *http.Request, c *reqCtx) (string, error) {
-	err := d.audited(r, c, "node.delete", "node", func(tx *store.Tx) (string, any, error) {
-		return r.PathValue("id"), nil, tx.DeleteNode(r.Context(), c.ws.ID, r.PathValue("id"))
-	})
-	c.flash = "Node deleted; its token no longer works."
-	return "/nodes", err
 }
