@@ -468,3 +468,29 @@ func TestBrandingUpload(t *testing.T) {
 		})
 	}
 }
+
+func TestChangePasswordSignsOutOtherSessions(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	laptop := s.browser()
+	if code, _, _ := laptop.post("/admin/login", form("email", "owner@example.com", "password", password)); code != http.StatusSeeOther {
+		t.Fatalf("second sign-in answered %d", code)
+	}
+	owner.get("/admin/account")
+	if code, body, _ := owner.post("/admin/account", form("name", "Olga", "current", "not it", "password", "a new password", "password2", "a new password")); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "current: is not your current password") {
+		t.Fatalf("wrong current password answered %d", code)
+	}
+	if code, _, _ := owner.post("/admin/account", form("name", "Olga", "current", password, "password", "a new password", "password2", "a new password")); code != http.StatusSeeOther {
+		t.Fatalf("password change answered %d", code)
+	}
+	if code, _ := owner.get("/admin/account"); code != 200 {
+		t.Errorf("the session that changed the password was signed out: %d", code)
+	}
+	if code, _ := laptop.get("/admin/account"); code != http.StatusSeeOther {
+		t.Errorf("another session survived the password change: %d", code)
+	}
+	if code, _, _ := s.browser().post("/admin/login", form("email", "owner@example.com", "password", "a new password")); code != http.StatusSeeOther {
+		t.Errorf("the new password does not sign in: %d", code)
+	}
+}
