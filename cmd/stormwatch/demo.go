@@ -86,8 +86,8 @@ logging in. The page stays up after the attack until Ctrl-C.`, `
 	// NodeSilence stays off: the demo's agent stops after its replay, and
 	// that is no news.
 	wg.Go(func() {
-		serveErr <- serveUntil(ctx, st, log, srv, config.Automation{Correlation: 10 * time.Minute, ResolveAfter: *resolve},
-			config.Notify{WebhookTimeout: 5 * time.Second, SMTPConns: 2, Workers: 16}, func(a string) { ready <- a })
+		serveErr <- serveUntil(ctx, st, log, settings{srv: srv, auto: config.Automation{Correlation: 10 * time.Minute, ResolveAfter: *resolve},
+			nc: config.Notify{WebhookTimeout: 5 * time.Second, SMTPConns: 2, Workers: 16}, tls: config.TLS{DomainCheck: time.Minute}}, func(a string) { ready <- a })
 	})
 	var url string
 	select {

@@ -113,7 +113,7 @@ func (s *server) await(t *testing.T, re *regexp.Regexp) string {
 	return ""
 }
 
-var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+var listeningLine = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 // startServe runs "stormwatch serve" on a free port and waits until it
 // listens.
@@ -135,7 +135,7 @@ func startServe(t *testing.T, args ...string) *server {
 		for sc.Scan() {
 			line := sc.Text()
 			s.stderr.WriteString(line + "\n")
-			if m := listening.FindStringSubmatch(line); m != nil {
+			if m := listeningLine.FindStringSubmatch(line); m != nil {
 				addr <- m[1]
 			}
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -16,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/stormwatch/stormwatch/internal/api"
+	"github.com/stormwatch/stormwatch/internal/autotls"
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/dashboard"
 	"github.com/stormwatch/stormwatch/internal/delivery"
+	"github.com/stormwatch/stormwatch/internal/domains"
 	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/maintenance"
@@ -43,10 +47,12 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	var logc config.Log
 	var auto config.Automation
 	var nc config.Notify
+	var tlsc config.TLS
 	db.Register(fs)
 	srv.Register(fs)
 	auto.Register(fs)
 	nc.Register(fs)
+	tlsc.Register(fs)
 	logc.Register(fs)
 	if err := config.Parse(fs, args, env); err != nil {
 		return err
@@ -60,17 +66,29 @@ share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
 	if err := nc.Validate(); err != nil {
 		return err
 	}
+	if err := tlsc.Validate(); err != nil {
+		return err
+	}
 	st, log, err := openConfigured(ctx, &db, &logc)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return serveUntil(ctx, st, log, srv, auto, nc, nil)
+	return serveUntil(ctx, st, log, settings{srv, auto, nc, tlsc}, nil)
+}
+
+// settings are serve's validated settings.
+type settings struct {
+	srv  config.Server
+	auto config.Automation
+	nc   config.Notify
+	tls  config.TLS
 }
 
 // serveUntil runs the control plane on st until ctx ends, then shuts down
 // gracefully. ready, if set, gets the address it listens on.
-func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, auto config.Automation, nc config.Notify, ready func(addr string)) error {
+func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set settings, ready func(addr string)) error {
+	srv, auto, nc := set.srv, set.auto, set.nc
 	mailer, from, err := newMailer(srv, nc, log)
 	if err != nil {
 		return err
@@ -105,7 +123,12 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 		ln.Close()
 		return err
 	}
-	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from)
+	checker, err := newChecker(ctx, st, srv, set.tls)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker)
 	if err != nil {
 		ln.Close()
 		return err
@@ -113,12 +136,13 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 	st.OnNotify(sender.Wake)
 	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond, auto.NodeSilence) })
 	workers.Go(func() { sender.Run(pollCtx) })
+	workers.Go(func() { checker.Run(pollCtx, st, set.tls.DomainCheck, log) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
-		api.WithWebhookGuard(guard)), Registry: reg, Hub: hub,
+		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
 		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash})
 	if err != nil {
@@ -126,18 +150,26 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 		return err
 	}
 
-	server := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+	servers := []*listening{{name: "HTTP", ln: ln, srv: newHTTPServer(handler)}}
+	if set.tls.Enabled {
+		secure, stopTLS, err := listenTLS(st, log, srv, set.tls, handler)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopTLS()
+		servers = append(servers, secure...)
 	}
-	// Event streams never go idle; end them so Shutdown can finish.
-	server.RegisterOnShutdown(endStreams)
-	errc := make(chan error, 1)
-	go func() { errc <- server.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		// Event streams never go idle; end them so Shutdown can finish.
+		l.srv.RegisterOnShutdown(endStreams)
+		go func() { errc <- l.serve() }()
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "dashboard", strings.TrimSuffix(srv.BaseURL, "/")+"/admin/", "database", string(st.Dialect()))
+	for _, l := range servers[1:] {
+		log.Info("serving "+l.name, "addr", l.ln.Addr().String())
+	}
 	if setup, err := dashboard.SetupLink(ctx, st, srv.BaseURL); err != nil {
 		log.Error("make first-run setup link", "err", err)
 	} else if setup != "" {
@@ -151,20 +183,112 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, srv conf
 
 	select {
 	case err := <-errc:
+		for _, l := range servers {
+			_ = l.srv.Close()
+		}
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace", srv.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), srv.ShutdownTimeout)
 	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var shutdown sync.WaitGroup
+	failed := make(chan error, len(servers))
+	for _, l := range servers {
+		shutdown.Go(func() {
+			if err := l.srv.Shutdown(shutdownCtx); err != nil {
+				failed <- fmt.Errorf("shutdown %s: %w", l.name, err)
+			}
+		})
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+	shutdown.Wait()
+	close(failed)
+	if err := <-failed; err != nil {
 		return err
+	}
+	for range servers {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listening is one of serve's HTTP servers on its listener.
+type listening struct {
+	name string
+	ln   net.Listener
+	srv  *http.Server
+}
+
+func (l *listening) serve() error { return l.srv.Serve(l.ln) }
+
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// listenTLS opens --http-addr (ACME HTTP-01 and the redirect) and
+// --https-addr (the pages, dashboard and APIs over TLS with certificates
+// on demand).
+func listenTLS(st *store.Store, log *slog.Logger, srv config.Server, tc config.TLS, handler http.Handler) ([]*listening, func(), error) {
+	httpLn, err := net.Listen("tcp", tc.HTTPAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s (http-addr): %w", tc.HTTPAddr, err)
+	}
+	httpsLn, err := net.Listen("tcp", tc.HTTPSAddr)
+	if err != nil {
+		httpLn.Close()
+		return nil, nil, fmt.Errorf("listen on %s (https-addr): %w", tc.HTTPSAddr, err)
+	}
+	fail := func(err error) ([]*listening, func(), error) {
+		httpLn.Close()
+		httpsLn.Close()
+		return nil, nil, err
+	}
+	var roots *x509.CertPool
+	if tc.ACMERoot != "" {
+		if roots, err = autotls.LoadRoots(tc.ACMERoot); err != nil {
+			return fail(fmt.Errorf("acme-ca-root: %w", err))
+		}
+	}
+	base, _ := url.Parse(srv.BaseURL)
+	pages := srv.PagesDomain
+	if pages == "localhost" {
+		pages = "" // no CA issues for localhost names
+	}
+	m, err := autotls.New(autotls.Config{Store: st, Log: log, CA: tc.ACMECA, Email: tc.ACMEEmail, CARoots: roots,
+		HTTPPort: httpLn.Addr().(*net.TCPAddr).Port, TLSPort: httpsLn.Addr().(*net.TCPAddr).Port,
+		BaseHost: base.Hostname(), PagesDomain: pages, IssuePerMinute: tc.IssuePerMinute})
+	if err != nil {
+		return fail(err)
+	}
+	secure := newHTTPServer(autotls.HSTS(tc.HSTS, handler))
+	return []*listening{
+		{name: "ACME challenges and redirect to HTTPS", ln: httpLn, srv: newHTTPServer(m.HTTPHandler(handler))},
+		{name: "HTTPS", ln: tls.NewListener(httpsLn, m.TLSConfig()), srv: secure},
+	}, m.Stop, nil
+}
+
+// newChecker builds the custom domain checker; its tokens are derived
+// from a key kept once per installation.
+func newChecker(ctx context.Context, st *store.Store, srv config.Server, tc config.TLS) (*domains.Checker, error) {
+	key, err := st.InstallationSecret(ctx, "domain-verification")
+	if err != nil {
+		return nil, err
+	}
+	target := tc.CNAMETarget
+	if target == "" {
+		u, _ := url.Parse(srv.BaseURL)
+		target = u.Hostname()
+	}
+	return &domains.Checker{Resolver: domains.NewResolver(tc.DNSResolver), Target: target, Key: key}, nil
 }
 
 // newMailer connects to --smtp-url (nil without one) and picks the
@@ -191,12 +315,12 @@ func newMailer(srv config.Server, nc config.Notify, log *slog.Logger) (*notify.M
 
 // newDashboard builds /admin/, its anti-forgery key shared by replicas
 // through the database.
-func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string) (http.Handler, error) {
+func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker) (http.Handler, error) {
 	key, err := st.InstallationSecret(ctx, "dashboard-csrf")
 	if err != nil {
 		return nil, err
 	}
-	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from}
+	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker}
 	if mailer != nil {
 		d.Mailer = mailer
 	}

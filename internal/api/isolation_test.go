@@ -46,6 +46,8 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	f.ids["/api/v1/api-keys/"] = k["id"].(string)
 	f.ids["/api/v1/attacks/"] = atk
 	f.ids["/api/v1/deliveries/"] = fanOut(t, e.store, ws)
+	d := e.must(201, "POST", "/api/v1/domains", key, map[string]any{"hostname": "status." + slug + ".example.com"})
+	f.ids["/api/v1/domains/"] = d["id"].(string)
 	return f
 }
 
@@ -87,6 +89,10 @@ func bodyFor(method, pattern string) any {
 		return map[string]any{"min_impact": "minor"}
 	case strings.HasPrefix(pattern, "/api/v1/subscribers"):
 		return map[string]any{"type": "email", "email": "ops@example.com"}
+	case strings.HasSuffix(pattern, "/verify"):
+		return nil
+	case strings.HasPrefix(pattern, "/api/v1/domains"):
+		return map[string]any{"hostname": "status.other.example.com"}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):
 		return map[string]any{"name": "x", "role": "viewer"}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/domains"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/secret"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -18,12 +19,13 @@ import (
 
 // Server answers /api/v1/ requests.
 type Server struct {
-	store  *store.Store
-	log    *slog.Logger
-	mux    *http.ServeMux
-	routes []route
-	auto   Automation
-	guard  *notify.Guard
+	store   *store.Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []route
+	auto    Automation
+	guard   *notify.Guard
+	checker *domains.Checker
 }
 
 // Automation turns a newly stored attack event into incident changes, in
@@ -162,6 +164,12 @@ func (s *Server) table() []route {
 
 		{"GET", "/api/v1/deliveries", editor, s.listDeliveries, false},
 		{"GET", "/api/v1/deliveries/{id}", editor, s.getDelivery, false},
+
+		{"GET", "/api/v1/domains", viewer, s.listDomains, false},
+		{"POST", "/api/v1/domains", admin, s.createDomain, false},
+		{"GET", "/api/v1/domains/{id}", viewer, s.getDomain, false},
+		{"POST", "/api/v1/domains/{id}/verify", admin, s.verifyDomain, false},
+		{"DELETE", "/api/v1/domains/{id}", admin, s.deleteOf("domain.delete", "domain", (*store.Tx).DeleteDomain), false},
 
 		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/autotls"
+	"github.com/stormwatch/stormwatch/internal/domains"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/subscription"
 )
@@ -244,17 +246,62 @@ func (d *Dashboard) saveBranding(r *http.Request, c *reqCtx) (string, error) {
 	return "/branding", err
 }
 
+type domainRow struct {
+	store.Domain
+	TXTName, TXTValue string
+	Certificate       *autotls.Certificate
+}
+
 type domainsData struct {
-	Domains     []store.Domain
+	Domains     []domainRow
 	CNAMETarget string
 	PageURL     string
+	CanCheck    bool
 }
 
 func (d *Dashboard) domains(r *http.Request, c *reqCtx) (any, error) {
-	dd := &domainsData{CNAMETarget: d.CNAMETarget, PageURL: d.pageURL(c.ws)}
-	var err error
-	dd.Domains, err = d.Store.Domains(r.Context(), c.ws.ID)
-	return dd, err
+	dd := &domainsData{CNAMETarget: d.Domains.Target, PageURL: d.pageURL(c.ws), CanCheck: d.Domains.Resolver != nil}
+	list, err := d.Store.Domains(r.Context(), c.ws.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, dom := range list {
+		row := domainRow{Domain: dom, TXTName: domains.TXTPrefix + dom.Hostname, TXTValue: d.Domains.Token(dom.ID)}
+		cert, ok, err := autotls.StoredCertificate(r.Context(), d.Store, dom.Hostname)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			row.Certificate = &cert
+		}
+		dd.Domains = append(dd.Domains, row)
+	}
+	return dd, nil
+}
+
+// checkDomain looks the domain's DNS up now.
+func (d *Dashboard) checkDomain(r *http.Request, c *reqCtx) (string, error) {
+	if d.Domains.Resolver == nil {
+		return "", refuse("Domain checks are not configured on this server.")
+	}
+	dom, err := d.Store.Domain(r.Context(), c.ws.ID, r.PathValue("id"))
+	if err != nil {
+		return "", err
+	}
+	res, err := d.Domains.CheckAndRecord(r.Context(), d.Store, dom)
+	if err != nil {
+		return "", err
+	}
+	if res.By == "" {
+		return "", refuse("Not verified yet: " + res.Problem + ".")
+	}
+	if !dom.Verified {
+		err = d.audited(r, c, "domain.verify", "domain", func(tx *store.Tx) (string, any, error) {
+			return dom.ID, map[string]string{"hostname": dom.Hostname, "by": res.By}, nil
+		})
+	}
+	c.flash = dom.Hostname + " is verified; the page is served there and gets its certificate at the first visit."
+	return "/domains", err
 }
 
 func (d *Dashboard) addDomain(r *http.Request, c *reqCtx) (string, error) {

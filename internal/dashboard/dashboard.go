@@ -19,6 +19,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/account"
+	"github.com/stormwatch/stormwatch/internal/domains"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -37,9 +38,9 @@ type Deps struct {
 	// BaseURL is the externally visible URL of the main host; links in
 	// mails and the agent command are built on it.
 	BaseURL string
-	// CNAMETarget is the host custom domains point at (default: the base
-	// URL's host).
-	CNAMETarget string
+	// Domains checks custom domains' DNS and names their records; nil
+	// shows the records with the base URL's host and offers no check.
+	Domains *domains.Checker
 	// Key signs anti-forgery tokens; it is the same on every replica.
 	Key []byte
 	// Mailer is nil when no SMTP server is configured: reset links are
@@ -103,8 +104,8 @@ func New(d Deps) (*Dashboard, error) {
 	if d.Guard == nil {
 		d.Guard = &notify.Guard{}
 	}
-	if d.CNAMETarget == "" {
-		d.CNAMETarget = base.Hostname()
+	if d.Domains == nil {
+		d.Domains = &domains.Checker{Target: base.Hostname(), Key: d.Key}
 	}
 	if len(d.Key) == 0 {
 		return nil, errors.New("dashboard: no key for anti-forgery tokens")

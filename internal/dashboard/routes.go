@@ -90,6 +90,7 @@ func (d *Dashboard) routes() {
 
 	d.page(w+"/domains", viewer, "domains", d.domains)
 	d.action(w+"/domains", admin, "domains", d.addDomain)
+	d.action(w+"/domains/{id}/check", admin, "domains", d.checkDomain)
 	d.action(w+"/domains/{id}/delete", admin, "domains", d.deleteOf("domain.delete", "domain", (*store.Tx).DeleteDomain, "Domain removed; it is no longer served.", "/domains"))
 
 	d.page(w+"/keys", admin, "keys", d.keys)

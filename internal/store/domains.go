@@ -17,7 +17,60 @@ type Domain struct {
 	WorkspaceID string
 	Hostname    string
 	Verified    bool
-	CreatedAt   time.Time
+	// VerifiedBy says how: "cname" or "txt".
+	VerifiedBy string
+	VerifiedAt *time.Time
+	// CheckedAt and CheckError are the last DNS check and what it found
+	// wrong ("" once verified).
+	CheckedAt  *time.Time
+	CheckError string
+	CreatedAt  time.Time
+}
+
+const domainColumns = `id, workspace_id, hostname, created_at, verified_at, verified_by, checked_at, check_error`
+
+func scanDomain(row rowScanner) (*Domain, error) {
+	var d Domain
+	var created int64
+	var verified, checked sql.NullInt64
+	if err := row.Scan(&d.ID, &d.WorkspaceID, &d.Hostname, &created, &verified, &d.VerifiedBy, &checked, &d.CheckError); err != nil {
+		return nil, err
+	}
+	d.CreatedAt, d.VerifiedAt, d.CheckedAt, d.Verified = fromTS(created), fromNullTS(verified), fromNullTS(checked), verified.Valid
+	return &d, nil
+}
+
+// Domain returns workspace ws's domain id.
+func (r *Reader) Domain(ctx context.Context, ws, id string) (*Domain, error) {
+	d, err := scanDomain(r.db.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE workspace_id = $1 AND id = $2`, ws, id))
+	if err != nil {
+		return nil, notFound(err, "domain", id)
+	}
+	return d, nil
+}
+
+// DomainsToCheck lists unverified domains of every workspace not checked
+// since before, least recently checked first.
+func (r *Reader) DomainsToCheck(ctx context.Context, before time.Time, limit int) ([]Domain, error) {
+	return queryAll(ctx, r.db, scanDomain, `SELECT `+domainColumns+` FROM domains
+		WHERE verified_at IS NULL AND (checked_at IS NULL OR checked_at < $1) ORDER BY COALESCE(checked_at, 0), id LIMIT $2`, ts(before), limit)
+}
+
+// RecordDomainCheck stores the outcome of a DNS check of workspace ws's
+// domain id: verifiedBy non-empty verifies it (the page is served there
+// from now on), else problem says what is missing.
+func (tx *Tx) RecordDomainCheck(ctx context.Context, ws, id, verifiedBy, problem string) error {
+	res, err := tx.db.ExecContext(ctx, `UPDATE domains SET checked_at = $3, check_error = $4,
+		verified_by = CASE WHEN $5 = '' THEN verified_by ELSE $5 END,
+		verified_at = CASE WHEN $5 = '' THEN verified_at ELSE COALESCE(verified_at, $3) END
+		WHERE workspace_id = $1 AND id = $2`, ws, id, ts(tx.now), problem, verifiedBy)
+	if err := affectedOne(res, err, "domain", id); err != nil {
+		return err
+	}
+	if verifiedBy != "" {
+		tx.pageChanged(ws)
+	}
+	return nil
 }
 
 // CreateDomain attaches hostname to workspace ws, unverified.
@@ -59,16 +112,7 @@ func (tx *Tx) DeleteDomain(ctx context.Context, ws, id string) error {
 
 // Domains lists workspace ws's domains, by name.
 func (r *Reader) Domains(ctx context.Context, ws string) ([]Domain, error) {
-	return queryAll(ctx, r.db, func(row rowScanner) (*Domain, error) {
-		var d Domain
-		var created int64
-		var verified sql.NullInt64
-		if err := row.Scan(&d.ID, &d.WorkspaceID, &d.Hostname, &created, &verified); err != nil {
-			return nil, err
-		}
-		d.CreatedAt, d.Verified = fromTS(created), verified.Valid
-		return &d, nil
-	}, `SELECT id, workspace_id, hostname, created_at, verified_at FROM domains WHERE workspace_id = $1 ORDER BY hostname`, ws)
+	return queryAll(ctx, r.db, scanDomain, `SELECT `+domainColumns+` FROM domains WHERE workspace_id = $1 ORDER BY hostname`, ws)
 }
 
 // WorkspaceIDByDomain returns the workspace a verified hostname serves.
