@@ -3,6 +3,7 @@ package stormwatch
 import (
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,15 @@ type Membership struct {
 	UserID      string    `json:"user_id"`
 	Role        Role      `json:"role"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// MailDomain is the domain of the workspace's own sender address ("" when
+// it sends from the installation's).
+func (w *Workspace) MailDomain() string {
+	if i := strings.LastIndexByte(w.MailFrom, '@'); i >= 0 {
+		return strings.ToLower(w.MailFrom[i+1:])
+	}
+	return ""
 }
 
 var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)

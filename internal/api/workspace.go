@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -42,6 +43,12 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		setIf(&ws.MailFrom, in.MailFrom)
 		if err := ws.CheckSettings(); err != nil {
 			return "", nil, err
+		}
+		if domain := ws.MailDomain(); domain != "" {
+			// Mail from the workspace's own domain is DKIM-signed.
+			if err := tx.EnsureDKIMKey(r.Context(), ws.ID, domain, notify.NewDKIMKey); err != nil {
+				return "", nil, err
+			}
 		}
 		return ws.ID, in, tx.UpdateWorkspace(r.Context(), ws)
 	})

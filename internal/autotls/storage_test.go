@@ -18,10 +18,10 @@ func TestStorageKeysAndDirectories(t *testing.T) {
 		ctx := context.Background()
 		s := autotls.NewStorage(st)
 		files := map[string]string{
-			"certificates/ca/status.example.com/status.example.com.crt": "cert",
-			"certificates/ca/status.example.com/status.example.com.key": "key",
+			"certificates/ca/status.example.com/status.example.com.crt":   "cert",
+			"certificates/ca/status.example.com/status.example.com.key":   "key",
 			"certificates/ca/other_x.example.com/other_x.example.com.crt": "cert2",
-			"acme/ca/users/ops@example.com/ops.json":                     "account",
+			"acme/ca/users/ops@example.com/ops.json":                      "account",
 		}
 		for k, v := range files {
 			if err := s.Store(ctx, k, []byte(v)); err != nil {

@@ -13,6 +13,7 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/autotls"
 	"github.com/stormwatch/stormwatch/internal/domains"
+	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/subscription"
 )
@@ -468,7 +469,33 @@ func (d *Dashboard) revokeInvitation(r *http.Request, c *reqCtx) (string, error)
 	return "/members", err
 }
 
-func (d *Dashboard) settings(r *http.Request, c *reqCtx) (any, error) { return nil, nil }
+type settingsData struct {
+	// DKIMName and DKIMValue are the TXT record that lets receivers check
+	// the workspace's signed mail.
+	DKIMName, DKIMValue string
+}
+
+func (d *Dashboard) settings(r *http.Request, c *reqCtx) (any, error) {
+	sd := &settingsData{}
+	domain := c.ws.MailDomain()
+	if domain == "" {
+		return sd, nil
+	}
+	k, err := d.Store.DKIMKey(r.Context(), c.ws.ID, domain)
+	if errors.Is(err, store.ErrNotFound) {
+		return sd, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	signer, err := notify.ParseDKIMKey(k.PrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	sd.DKIMName = k.Selector + "._domainkey." + k.Domain
+	sd.DKIMValue, err = notify.DKIMRecord(signer)
+	return sd, err
+}
 
 func (d *Dashboard) saveSettings(r *http.Request, c *reqCtx) (string, error) {
 	f := r.PostForm
@@ -481,6 +508,12 @@ func (d *Dashboard) saveSettings(r *http.Request, c *reqCtx) (string, error) {
 		ws.PublicAttackDetails, ws.MailFrom = f.Get("public_attack_details") != "", strings.TrimSpace(f.Get("mail_from"))
 		if err := ws.CheckSettings(); err != nil {
 			return "", nil, err
+		}
+		if domain := ws.MailDomain(); domain != "" {
+			// Mail from the workspace's own domain is DKIM-signed.
+			if err := tx.EnsureDKIMKey(r.Context(), ws.ID, domain, notify.NewDKIMKey); err != nil {
+				return "", nil, err
+			}
 		}
 		return ws.ID, map[string]any{"name": ws.Name, "timezone": ws.Timezone, "public_attack_details": ws.PublicAttackDetails,
 			"mail_from": ws.MailFrom}, tx.UpdateWorkspace(r.Context(), ws)

@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-smtp"
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/delivery"
@@ -106,19 +108,7 @@ func TestAdminsHearOfADisabledSubscriber(t *testing.T) {
 			t.Errorf("notice %+v", n[0])
 		}
 		// A worker with a mailer sends it to the owner and the admin.
-		host, port, _ := net.SplitHostPort(addr)
-		cfg, err := notify.ParseSMTPURL("smtp://" + host + ":" + port + "?starttls=off")
-		if err != nil {
-			t.Fatal(err)
-		}
-		mailer := notify.NewMailer(cfg, 1, 5*time.Second)
-		t.Cleanup(mailer.Close)
-		wk := delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(&notify.Guard{}, time.Second), Mailer: mailer,
-			MailFrom: "status@status.test", BaseURL: "http://status.test", Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond})
-		runCtx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { wk.Run(runCtx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
+		mailingWorker(t, st, addr)
 		waitFor(t, "two mails", func() bool { return len(in.received()) >= 2 })
 		time.Sleep(100 * time.Millisecond)
 		got := in.received()
@@ -134,6 +124,78 @@ func TestAdminsHearOfADisabledSubscriber(t *testing.T) {
 		}
 		if n, _ := st.PendingNotices(ctx, w.ws); len(n) != 0 {
 			t.Errorf("%d notices still pending", len(n))
+		}
+	})
+}
+
+// mailingWorker runs a delivery worker that mails through the SMTP
+// server at addr.
+func mailingWorker(t *testing.T, st *store.Store, addr string) {
+	t.Helper()
+	cfg, err := notify.ParseSMTPURL("smtp://" + addr + "?starttls=off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer := notify.NewMailer(cfg, 1, 5*time.Second)
+	t.Cleanup(mailer.Close)
+	wk := delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(&notify.Guard{}, time.Second), Mailer: mailer,
+		MailFrom: "status@status.test", BaseURL: "http://status.test", Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond})
+	st.OnNotify(wk.Wake)
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { wk.Run(runCtx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// TestWorkspaceMailIsDKIMSigned: a workspace that sends from its own
+// domain gets a key, and its subscribers' mail verifies against the
+// record the dashboard shows.
+func TestWorkspaceMailIsDKIMSigned(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		in, addr := startInbox(t)
+		w := start(t, st, &notify.Guard{AllowPrivate: true}, fast)
+		w.stop()
+		err := st.Tx(ctx, func(tx *store.Tx) error {
+			ws, err := tx.Workspace(ctx, w.ws)
+			if err != nil {
+				return err
+			}
+			ws.MailFrom = "status@acme.example"
+			if err := tx.UpdateWorkspace(ctx, ws); err != nil {
+				return err
+			}
+			if err := tx.EnsureDKIMKey(ctx, ws.ID, ws.MailDomain(), notify.NewDKIMKey); err != nil {
+				return err
+			}
+			now := time.Now()
+			return tx.CreateSubscriber(ctx, &sw.Subscriber{WorkspaceID: w.ws, Type: sw.SubscriberEmail, Email: "ops@example.com",
+				MinImpact: sw.ImpactNone, ConfirmedAt: &now}, "", []string{})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailingWorker(t, st, addr)
+		w.incident(t, "edge", sw.MajorOutage)
+		waitFor(t, "a mail", func() bool { return len(in.received()) >= 1 })
+		k, err := st.DKIMKey(ctx, w.ws, "acme.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		signer, _ := notify.ParseDKIMKey(k.PrivateKey)
+		record, _ := notify.DKIMRecord(signer)
+		raw := in.received()[0].data
+		vs, err := dkim.VerifyWithOptions(strings.NewReader(raw), &dkim.VerifyOptions{LookupTXT: func(name string) ([]string, error) {
+			if name != k.Selector+"._domainkey.acme.example" {
+				return nil, fmt.Errorf("no TXT at %s", name)
+			}
+			return []string{record}, nil
+		}})
+		if err != nil || len(vs) != 1 || vs[0].Err != nil || vs[0].Domain != "acme.example" {
+			t.Fatalf("verification %+v, %v\n%s", vs, err, raw)
+		}
+		if !strings.Contains(raw, "From: \"Acme Games\" <status@acme.example>") {
+			t.Errorf("mail not from the workspace's address:\n%s", raw)
 		}
 	})
 }

@@ -57,6 +57,8 @@ type siteEntry struct {
 	loaded time.Time
 	snap   *sw.Snapshot
 	root   string
+	// dkim signs mail from the workspace's own sender address.
+	dkim *notify.DKIM
 }
 
 // New returns a worker; call Run.
@@ -272,6 +274,9 @@ func (w *Worker) attempt(ctx context.Context, o *store.Outbound, now time.Time) 
 		if err != nil {
 			return 0, true, err
 		}
+		if site.snap.Workspace.MailFrom != "" {
+			m.DKIM = site.dkim
+		}
 		return 0, false, w.cfg.Mailer.Send(ctx, m)
 	}
 	return 0, true, fmt.Errorf("subscriber type %q", o.Subscriber.Type)
@@ -324,8 +329,30 @@ func (w *Worker) site(ctx context.Context, ws string, at time.Time) (*siteEntry,
 		root = scheme + "://" + host
 	}
 	e = &siteEntry{loaded: now, snap: snap, root: root}
+	if domain := snap.Workspace.MailDomain(); domain != "" {
+		if e.dkim, err = w.dkim(ctx, ws, domain); err != nil {
+			return nil, err
+		}
+	}
 	w.mu.Lock()
 	w.sites[ws] = e
 	w.mu.Unlock()
 	return e, nil
+}
+
+// dkim loads the key that signs workspace ws's mail from domain, if it
+// has one.
+func (w *Worker) dkim(ctx context.Context, ws, domain string) (*notify.DKIM, error) {
+	k, err := w.cfg.Store.DKIMKey(ctx, ws, domain)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	signer, err := notify.ParseDKIMKey(k.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("workspace %s: %w", ws, err)
+	}
+	return &notify.DKIM{Domain: k.Domain, Selector: k.Selector, Signer: signer}, nil
 }

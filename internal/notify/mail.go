@@ -25,6 +25,8 @@ type Mail struct {
 	Unsubscribe string
 	ListID      string
 	Text, HTML  string
+	// DKIM, when set, signs the mail for the workspace's own domain.
+	DKIM *DKIM
 }
 
 // MailContext is what a mail is composed with besides its event.

@@ -180,5 +180,10 @@ func (msg *Mail) build() (*mail.Msg, error) {
 	out.SetGenHeader("Auto-Submitted", "auto-generated")
 	out.SetBodyString(mail.TypeTextPlain, msg.Text)
 	out.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
+	if msg.DKIM != nil {
+		if err := signDKIM(out, msg.DKIM); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
