@@ -494,3 +494,31 @@ func TestChangePasswordSignsOutOtherSessions(t *testing.T) {
 		t.Errorf("the new password does not sign in: %d", code)
 	}
 }
+
+func TestDomainAndMailRecordsAreShown(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	owner.get("/admin/w/acme/domains")
+	if code, body, _ := owner.post("/admin/w/acme/domains", form("hostname", "Not a host!")); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "hostname: must be a domain name") {
+		t.Errorf("bad hostname answered %d", code)
+	}
+	if code, _, _ := owner.post("/admin/w/acme/domains", form("hostname", "status.example.com")); code != http.StatusSeeOther {
+		t.Fatalf("add domain answered %d", code)
+	}
+	_, body := owner.get("/admin/w/acme/domains")
+	for _, want := range []string{`<code>status.example.com.</code></td><td><code class="cname-target">status.test.</code>`,
+		"<code>_stormwatch.status.example.com.</code>", `"stormwatch-verify=`, "waiting for DNS", "after verification"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("domains page lacks %q:\n%s", want, body)
+		}
+	}
+	owner.get("/admin/w/acme/settings")
+	if code, _, _ := owner.post("/admin/w/acme/settings", form("name", "Acme Games", "timezone", "Europe/Berlin", "mail_from", "status@acme.example")); code != http.StatusSeeOther {
+		t.Fatalf("settings answered %d", code)
+	}
+	_, body = owner.get("/admin/w/acme/settings")
+	if !regexp.MustCompile(`id="dkim-name">sw\d{6}\._domainkey\.acme\.example\.</code>`).MatchString(body) || !strings.Contains(body, "v=DKIM1; k=rsa; p=") {
+		t.Errorf("settings page shows no DKIM record:\n%s", body)
+	}
+}
