@@ -37,9 +37,16 @@ Runs the control plane: the public status pages, the admin and agent APIs,
 and the operational endpoints /healthz, /readyz and /metrics. Migrations are
 applied at start. Data lives in an embedded SQLite file under --data-dir
 unless --database-url names a PostgreSQL server, which several replicas can
-share. SIGTERM or Ctrl-C stops it after in-flight requests finish.`, `
+share. SIGTERM or Ctrl-C stops it after in-flight requests finish.
+
+The dashboard is at <base-url>/admin/; on a database without accounts the
+log prints a one-time setup link for the first owner. With --tls it also
+serves HTTPS on --https-addr with certificates obtained by ACME when a name
+is first visited (only the base host, verified custom domains and
+{slug}.<pages-domain>), redirecting --http-addr to HTTPS.`, `
   stormwatch serve
   stormwatch serve --addr 0.0.0.0:8080 --base-url https://status.example.com
+  stormwatch serve --tls --base-url https://status.example.com --acme-email ops@example.com --hsts 8760h
   STORMWATCH_DATABASE_URL=postgres://stormwatch@db:5432/stormwatch stormwatch serve
   stormwatch serve --config /etc/stormwatch/stormwatch.yaml`, stderr)
 	var db config.Database
