@@ -75,3 +75,14 @@ say "go test -race"
 export STORMWATCH_ARTIFACTS="$PWD/test-artifacts"
 mkdir -p "$STORMWATCH_ARTIFACTS"
 go test -race -count=1 "$@" ./...
+
+# Fuzz targets of every parser of untrusted bytes, each for a bounded time
+# (STORMWATCH_FUZZTIME, default 10s); a crasher found fails the run and is
+# saved under the package's testdata/fuzz for the regression suite.
+fuzztime="${STORMWATCH_FUZZTIME:-10s}"
+for target in "FuzzDecode ./internal/capture" "FuzzNetFlow ./internal/capture" "FuzzSFlow ./internal/capture" \
+	"FuzzParse ./internal/rules" "FuzzAdminAPI ./internal/api"; do
+	set -- $target
+	say "fuzz $1 ($fuzztime)"
+	go test -run='^$' -fuzz="^$1\$" -fuzztime="$fuzztime" "$2"
+done

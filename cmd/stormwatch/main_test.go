@@ -87,6 +87,12 @@ type logBuffer struct {
 	buf bytes.Buffer
 }
 
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
 func (b *logBuffer) WriteString(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
