@@ -141,9 +141,20 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		return err
 	}
 	st.OnNotify(sender.Wake)
-	workers.Go(func() { automator.Run(pollCtx, st, 500*time.Millisecond, auto.NodeSilence) })
+	// Several replicas may share the database: what one commits reaches
+	// the others' page caches, event streams and senders at once; timers
+	// and periodic checks run on one elected replica; deliveries are
+	// claimed by all.
+	workers.Go(func() {
+		st.Listen(pollCtx, func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) }, sender.Wake, log)
+	})
+	workers.Go(func() {
+		st.Lead(pollCtx, "automation", func(ctx context.Context) { automator.Run(ctx, st, 500*time.Millisecond, auto.NodeSilence) }, log)
+	})
+	workers.Go(func() {
+		st.Lead(pollCtx, "domain-checks", func(ctx context.Context) { checker.Run(ctx, st, set.tls.DomainCheck, log) }, log)
+	})
 	workers.Go(func() { sender.Run(pollCtx) })
-	workers.Go(func() { checker.Run(pollCtx, st, set.tls.DomainCheck, log) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	reg := prometheus.NewRegistry()

@@ -59,6 +59,8 @@ type Store struct {
 	now      func() time.Time
 	onCommit func(Revision)
 	onNotify func()
+	// dsn is PostgreSQL's, for the connections that listen and lead.
+	dsn string
 }
 
 // Revision reports that a workspace's public page changed.
@@ -113,7 +115,12 @@ func OpenPostgres(dsn string, opts ...Option) (*Store, error) {
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return newStore(db, db, Postgres, opts)
+	s, err := newStore(db, db, Postgres, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.dsn = dsn
+	return s, nil
 }
 
 func newStore(db, readDB *sql.DB, d Dialect, opts []Option) (*Store, error) {
@@ -213,6 +220,21 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 			return fmt.Errorf("bump revision of %s: %w", ws, err)
 		}
 		revs = append(revs, Revision{WorkspaceID: ws, Revision: rev})
+	}
+	if s.dialect == Postgres {
+		// Other replicas hear of the change when it commits (see Listen).
+		for _, r := range revs {
+			if err := notifyPeers(ctx, sqlTx, fmt.Sprintf("r %s %d", r.WorkspaceID, r.Revision)); err != nil {
+				_ = sqlTx.Rollback()
+				return err
+			}
+		}
+		if tx.notified {
+			if err := notifyPeers(ctx, sqlTx, "o"); err != nil {
+				_ = sqlTx.Rollback()
+				return err
+			}
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
