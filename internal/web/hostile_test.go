@@ -2,9 +2,9 @@ package web
 
 import (
 	"context"
-	"html"
 	"encoding/json"
 	"encoding/xml"
+	"html"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +50,7 @@ func TestHostileTextEscapedAndIntact(t *testing.T) {
 	// JSON (Statuspage API): the very same strings.
 	var incs struct {
 		Incidents []struct {
-			Name             string `json:"name"`
+			Name            string `json:"name"`
 			IncidentUpdates []struct {
 				Body string `json:"body"`
 			} `json:"incident_updates"`
