@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,12 +158,13 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	workers.Go(func() { sender.Run(pollCtx) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
+	var draining atomic.Bool
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
-		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash})
+		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load})
 	if err != nil {
 		ln.Close()
 		return err
@@ -206,6 +208,11 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		}
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	if srv.DrainDelay > 0 {
+		draining.Store(true)
+		log.Info("draining: /readyz answers 503 while requests are still served", "for", srv.DrainDelay.String())
+		time.Sleep(srv.DrainDelay)
 	}
 	log.Info("shutting down", "grace", srv.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), srv.ShutdownTimeout)

@@ -123,6 +123,7 @@ type Server struct {
 	BaseURL              string
 	PagesDomain          string
 	ShutdownTimeout      time.Duration
+	DrainDelay           time.Duration
 	AllowPrivateWebhooks bool
 }
 
@@ -132,6 +133,7 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.StringVar(&s.BaseURL, "base-url", "", "externally visible `URL` used in links and mails (default: http://<addr>)")
 	fs.StringVar(&s.PagesDomain, "pages-domain", "localhost", "`domain` under which each workspace's page is also served at {slug}.<domain>")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM")
+	fs.DurationVar(&s.DrainDelay, "drain-delay", 0, "after SIGTERM, answer /readyz with 503 but keep serving this long, so a load balancer stops sending first")
 	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
@@ -150,6 +152,9 @@ func (s *Server) Validate() error {
 	s.BaseURL = strings.TrimSuffix(s.BaseURL, "/")
 	if s.PagesDomain == "" || strings.ContainsAny(s.PagesDomain, "/: ") {
 		return errorf("pages-domain: %q is not a domain name", s.PagesDomain)
+	}
+	if s.DrainDelay < 0 {
+		return errorf("drain-delay: must not be negative, got %s", s.DrainDelay)
 	}
 	if s.ShutdownTimeout <= 0 {
 		return errorf("shutdown-timeout: must be positive, got %s", s.ShutdownTimeout)

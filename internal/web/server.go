@@ -50,6 +50,9 @@ type Deps struct {
 	Guard         *notify.Guard
 	// Dashboard, when set, serves the operators' interface under /admin/.
 	Dashboard http.Handler
+	// Draining, when it reports true, makes /readyz answer 503 while the
+	// server still serves: it is shutting down.
+	Draining func() bool
 }
 
 // New returns the root handler.
@@ -78,7 +81,7 @@ func New(d Deps) (http.Handler, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", readyz(d.Store))
+	mux.HandleFunc("GET /readyz", readyz(d.Store, d.Draining))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	mux.Handle("/api/v1/", d.API)
 	if d.Dashboard != nil {
@@ -110,8 +113,13 @@ func New(d Deps) (http.Handler, error) {
 	return m.observe(root), nil
 }
 
-func readyz(st Readiness) http.HandlerFunc {
+func readyz(st Readiness, draining func() bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if draining != nil && draining() {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
