@@ -16,7 +16,7 @@ func openStore(ctx context.Context, db config.Database, log *slog.Logger) (*stor
 	var st *store.Store
 	var err error
 	if db.DatabaseURL != "" {
-		st, err = store.OpenPostgres(db.DatabaseURL)
+		st, err = store.OpenPostgres(db.DatabaseURL, store.WithMaxConns(db.MaxConns))
 	} else {
 		st, err = store.OpenSQLite(db.SQLitePath())
 	}

@@ -18,17 +18,22 @@ import (
 type Database struct {
 	DataDir     string
 	DatabaseURL string
+	MaxConns    int
 }
 
 // Register adds the database flags to fs.
 func (d *Database) Register(fs *flag.FlagSet) {
 	fs.StringVar(&d.DataDir, "data-dir", "./data", "`directory` of the embedded SQLite database (stormwatch.db)")
 	fs.StringVar(&d.DatabaseURL, "database-url", "", "PostgreSQL `DSN` (postgres://user:pass@host:5432/db?sslmode=disable); when set, replaces SQLite")
+	fs.IntVar(&d.MaxConns, "database-max-connections", 20, "PostgreSQL connections a replica pools (it holds 3 more: one listening, two leading)")
 }
 
 // Validate checks the DSN's form, or that the data directory can be
 // created and written.
 func (d *Database) Validate() error {
+	if d.MaxConns < 0 {
+		return errorf("database-max-connections: must be positive, got %d", d.MaxConns)
+	}
 	if d.DatabaseURL != "" {
 		u, err := url.Parse(d.DatabaseURL)
 		if err != nil {

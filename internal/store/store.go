@@ -60,7 +60,8 @@ type Store struct {
 	onCommit func(Revision)
 	onNotify func()
 	// dsn is PostgreSQL's, for the connections that listen and lead.
-	dsn string
+	dsn      string
+	maxConns int
 }
 
 // Revision reports that a workspace's public page changed.
@@ -75,6 +76,10 @@ type Option func(*Store)
 // WithClock makes the store stamp rows with now() instead of the wall
 // clock, for tests of time-dependent behaviour.
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithMaxConns bounds a PostgreSQL store's pool of connections (default
+// 20); a replica also holds one to listen and one per leadership.
+func WithMaxConns(n int) Option { return func(s *Store) { s.maxConns = n } }
 
 // OpenSQLite opens (creating if needed) the SQLite database file at path,
 // in WAL mode with foreign keys on and a busy timeout, so that concurrent
@@ -112,13 +117,16 @@ func OpenPostgres(dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s, err := newStore(db, db, Postgres, opts)
 	if err != nil {
 		return nil, err
 	}
+	if s.maxConns <= 0 {
+		s.maxConns = 20
+	}
+	db.SetMaxOpenConns(s.maxConns)
+	db.SetMaxIdleConns(s.maxConns)
 	s.dsn = dsn
 	return s, nil
 }
