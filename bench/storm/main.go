@@ -39,10 +39,11 @@ func main() {
 	agents := flag.Int("agents", 100, "agents reporting events")
 	subscribers := flag.Int("subscribers", 10000, "webhook subscribers of the storm's incident")
 	readers := flag.Int("readers", 32, "concurrent page readers")
+	rate := flag.Int("rate", 0, "page requests per second across readers (0: as fast as they can)")
 	quiet := flag.Duration("quiet", 8*time.Second, "baseline phase")
 	storm := flag.Duration("storm", 12*time.Second, "storm phase")
 	flag.Parse()
-	if err := run(*bin, *seed, *base, *replicas, *agents, *subscribers, *readers, *quiet, *storm); err != nil {
+	if err := run(*bin, *seed, *base, *replicas, *agents, *subscribers, *readers, *rate, *quiet, *storm); err != nil {
 		fmt.Fprintln(os.Stderr, "storm:", err)
 		os.Exit(1)
 	}
@@ -79,7 +80,7 @@ func (s *stats) summary(span time.Duration) (rps float64, p50, p99 time.Duration
 	return float64(len(l)) / span.Seconds(), l[len(l)/2], l[len(l)*99/100], s.errors
 }
 
-func run(bin, seed, base string, replicas, agents, subscribers, readers int, quiet, storm time.Duration) error {
+func run(bin, seed, base string, replicas, agents, subscribers, readers, rate int, quiet, storm time.Duration) error {
 	dsn, drop, err := freshSchema(base)
 	if err != nil {
 		return err
@@ -147,13 +148,13 @@ func run(bin, seed, base string, replicas, agents, subscribers, readers int, qui
 	if _, err := api("POST", "/api/v1/subscribers/import", "text/csv", csv.String()); err != nil {
 		return err
 	}
-	var tokens []string
+	var nodeTokens []string
 	for i := range agents {
 		n, err := api("POST", "/api/v1/nodes", "application/json", fmt.Sprintf(`{"name":"edge-%d","components":["edge-fleet"]}`, i))
 		if err != nil {
 			return err
 		}
-		tokens = append(tokens, n["token"].(string))
+		nodeTokens = append(nodeTokens, n["token"].(string))
 	}
 
 	// Readers, all along; their numbers are split by phase.
@@ -162,10 +163,38 @@ func run(bin, seed, base string, replicas, agents, subscribers, readers int, qui
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
+	// With a rate, requests are paced (an open load, as visitors are);
+	// without, readers go as fast as the machine lets them.
+	var tokens chan struct{}
+	if rate > 0 {
+		tokens = make(chan struct{}, readers)
+		wg.Go(func() {
+			tick := time.NewTicker(time.Second / time.Duration(rate))
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					select {
+					case tokens <- struct{}{}:
+					default: // readers are all busy: the request is dropped, not queued
+					}
+				}
+			}
+		})
+	}
 	for r := range readers {
 		wg.Go(func() {
 			paths := []string{"/s/acme/", "/s/acme/api/v2/summary.json"}
 			for i := 0; ctx.Err() == nil; i++ {
+				if tokens != nil {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tokens:
+					}
+				}
 				u := urls[(r+i)%len(urls)] + paths[i%2]
 				start := time.Now()
 				res, err := client.Get(u)
@@ -191,11 +220,12 @@ func run(bin, seed, base string, replicas, agents, subscribers, readers int, qui
 
 	// The storm: agents report, the incident fans out.
 	phase.Store(1)
+	wsBefore, _ := api("GET", "/api/v1/workspace", "application/json", "")
 	stormStart := time.Now()
 	stormCtx, stopStorm := context.WithTimeout(ctx, storm)
 	defer stopStorm()
 	var agentErrs, agentEvents atomic.Int64
-	for a, tok := range tokens {
+	for a, tok := range nodeTokens {
 		wg.Go(func() { agent(stormCtx, client, urls[a%len(urls)], tok, a, &agentEvents, &agentErrs) })
 	}
 	published := time.Now()
@@ -212,6 +242,9 @@ func run(bin, seed, base string, replicas, agents, subscribers, readers int, qui
 	deadline := time.Now().Add(60 * time.Second)
 	for received.Load() < int64(subscribers) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
+	}
+	if wsAfter, err := api("GET", "/api/v1/workspace", "application/json", ""); err == nil && wsBefore != nil {
+		fmt.Fprintf(os.Stderr, "storm: the page changed %v times during the storm\n", wsAfter["revision"].(float64)-wsBefore["revision"].(float64))
 	}
 	qr, qp50, qp99, qerr := quietStats.summary(quiet)
 	sr, sp50, sp99, serr := stormStats.summary(time.Since(stormStart))

@@ -117,16 +117,29 @@ func OpenPostgres(dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	s, err := newStore(db, db, Postgres, opts)
+	// Reads outside transactions (pages, listings) get a pool of their
+	// own, so that a burst of writes (a fan-out, a fleet of agents) never
+	// makes the public page wait for a connection.
+	rdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	for _, d := range []*sql.DB{db, rdb} {
+		d.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	s, err := newStore(db, rdb, Postgres, opts)
 	if err != nil {
 		return nil, err
 	}
 	if s.maxConns <= 0 {
 		s.maxConns = 20
 	}
-	db.SetMaxOpenConns(s.maxConns)
-	db.SetMaxIdleConns(s.maxConns)
+	writes, reads := max(s.maxConns*3/4, 1), max(s.maxConns/4, 1)
+	db.SetMaxOpenConns(writes)
+	db.SetMaxIdleConns(writes)
+	rdb.SetMaxOpenConns(reads)
+	rdb.SetMaxIdleConns(reads)
 	s.dsn = dsn
 	return s, nil
 }

@@ -97,9 +97,18 @@ func (c *pageCache) revision(ctx context.Context, ws string) (int64, error) {
 	return rev, nil
 }
 
+// staleWait is how long a reader waits for the rendering of a new
+// revision before it is given the previous one (see rendering).
+const staleWait = 100 * time.Millisecond
+
 // rendering returns the current rendering of ws at site, building it when
 // the revision moved or it grew old. Concurrent callers share one build.
-func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site) (*rendering, error) {
+// A caller that does not need the newest revision (minRev: live pages name
+// the revision they were told of) waits for it at most staleWait and then
+// gets the previous rendering: in a storm of changes, on a busy machine,
+// readers do not queue behind renders, and the page is at most a render
+// behind.
+func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site, minRev int64) (*rendering, error) {
 	rev, err := c.revision(ctx, ws)
 	if err != nil {
 		return nil, err
@@ -112,7 +121,7 @@ func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site) (*
 	if r != nil && r.rev >= rev && now.Sub(r.built) < maxAge {
 		return r, nil
 	}
-	v, err, _ := c.flight.Do(fmt.Sprintf("%s|%s|%d", ws, site.RootURL, rev), func() (any, error) {
+	build := func() (any, error) {
 		built := c.now()
 		// The build is shared: one caller leaving must not fail the others.
 		snap, err := c.store.Snapshot(context.WithoutCancel(ctx), ws, built.Add(-historyWindow), built)
@@ -126,11 +135,25 @@ func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site) (*
 		}
 		c.mu.Unlock()
 		return nr, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return v.(*rendering), nil
+	done := c.flight.DoChan(fmt.Sprintf("%s|%s|%d", ws, site.RootURL, rev), build)
+	var stale <-chan time.Time
+	if r != nil && r.rev >= minRev && now.Sub(r.built) < 2*maxAge {
+		t := time.NewTimer(staleWait)
+		defer t.Stop()
+		stale = t.C
+	}
+	select {
+	case res := <-done:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*rendering), nil
+	case <-stale:
+		return r, nil // the build goes on; its result lands in the cache
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // file returns the rendered resource at path, rendering and compressing it

@@ -183,7 +183,10 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 		p.asset(w, r, ws, id)
 		return
 	}
-	rend, err := p.cache.rendering(r.Context(), ws, site)
+	// A live page asks for the revision it was told of; others take the
+	// freshest rendering there is.
+	minRev, _ := strconv.ParseInt(r.Header.Get("X-Stormwatch-Revision"), 10, 64)
+	rend, err := p.cache.rendering(r.Context(), ws, site, minRev)
 	if err != nil {
 		p.fail(w, r, err)
 		return
