@@ -297,7 +297,7 @@ func agent(ctx context.Context, c *http.Client, base, token string, n int, event
 			"at": time.Now().UTC().Format(time.RFC3339), "target": "203.0.113.7", "phase": "detected", "severity": "high",
 			"classification": "dns_amplification", "confidence": 0.9, "title": "UDP flood (DNS amplification) on 203.0.113.7",
 			"vectors": []any{map[string]any{"type": "amplification", "service": "dns", "port": 53, "proto": "udp", "pps": 280000, "bps": 3200000000, "confidence": 0.9}},
-			"pps": 280000, "bps": 3200000000, "peak_pps": 280000, "peak_bps": 3200000000, "distinct_sources": 1200,
+			"pps":     280000, "bps": 3200000000, "peak_pps": 280000, "peak_bps": 3200000000, "distinct_sources": 1200,
 			"top_sources": []any{map[string]any{"addr": "198.51.100.1", "pps": 5000}}, "started_at": start.Format(time.RFC3339)}
 		raw, _ := json.Marshal(map[string]any{"events": []any{ev}})
 		post("/api/v1/agent/events", string(raw))
