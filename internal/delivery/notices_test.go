@@ -27,9 +27,11 @@ type inbox struct {
 	mails []struct{ to, data string }
 }
 
-func startInbox(t *testing.T) (*inbox, string) {
+func startInbox(t *testing.T) (*inbox, string) { return startInboxOn(t, "127.0.0.1:0") }
+
+func startInboxOn(t *testing.T, addr string) (*inbox, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +134,11 @@ func TestAdminsHearOfADisabledSubscriber(t *testing.T) {
 // server at addr.
 func mailingWorker(t *testing.T, st *store.Store, addr string) {
 	t.Helper()
+	mailingWorkerRetry(t, st, addr, delivery.DefaultRetry)
+}
+
+func mailingWorkerRetry(t *testing.T, st *store.Store, addr string, retry delivery.Retry) {
+	t.Helper()
 	cfg, err := notify.ParseSMTPURL("smtp://" + addr + "?starttls=off")
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +146,7 @@ func mailingWorker(t *testing.T, st *store.Store, addr string) {
 	mailer := notify.NewMailer(cfg, 1, 5*time.Second)
 	t.Cleanup(mailer.Close)
 	wk := delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(&notify.Guard{}, time.Second), Mailer: mailer,
-		MailFrom: "status@status.test", BaseURL: "http://status.test", Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond})
+		MailFrom: "status@status.test", BaseURL: "http://status.test", Log: slog.New(slog.DiscardHandler), Poll: 20 * time.Millisecond, Retry: retry})
 	st.OnNotify(wk.Wake)
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -198,4 +205,58 @@ func TestWorkspaceMailIsDKIMSigned(t *testing.T) {
 			t.Errorf("mail not from the workspace's address:\n%s", raw)
 		}
 	})
+}
+
+// TestSMTPServerDownThenBack: mails wait, retried with backoff, while the
+// SMTP server is down, and all arrive once it is back; none is lost.
+func TestSMTPServerDownThenBack(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close() // nothing listens there yet
+		w := start(t, st, &notify.Guard{AllowPrivate: true}, fast)
+		w.stop()
+		err = st.Tx(ctx, func(tx *store.Tx) error {
+			now := time.Now()
+			for i := range 20 {
+				if err := tx.CreateSubscriber(ctx, &sw.Subscriber{WorkspaceID: w.ws, Type: sw.SubscriberEmail, Email: fmt.Sprintf("ops%d@example.com", i),
+					MinImpact: sw.ImpactNone, ConfirmedAt: &now}, "", []string{}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailingWorkerRetry(t, st, addr, fast)
+		w.incident(t, "edge", sw.MajorOutage)
+		waitFor(t, "failed attempts", func() bool {
+			return len(w.deliveries(t, store.DeliveryFilter{State: sw.DeliveryPending})) == 20 && attempts(t, st, w.ws) >= 40
+		})
+		in, _ := startInboxOn(t, addr)
+		waitFor(t, "20 mails", func() bool { return len(in.received()) >= 20 })
+		waitFor(t, "all delivered", func() bool { return len(w.deliveries(t, store.DeliveryFilter{State: sw.DeliveryDelivered})) == 20 })
+		if n := len(in.received()); n != 20 {
+			t.Errorf("%d mails arrived, want 20", n)
+		}
+	})
+}
+
+// attempts counts the delivery attempts logged in workspace ws.
+func attempts(t *testing.T, st *store.Store, ws string) int {
+	t.Helper()
+	ds, _, err := st.Deliveries(context.Background(), ws, store.DeliveryFilter{}, store.Page{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range ds {
+		n += d.Attempts
+	}
+	return n
 }
