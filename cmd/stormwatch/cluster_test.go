@@ -79,13 +79,7 @@ func replicaOf(t *testing.T, servers []*server, skip int) int {
 // takes over, each timer fires once, and every subscriber hears every
 // step exactly once (a repeat under the same webhook-id at most).
 func TestLeaderKilledMidIncident(t *testing.T) {
-	dsn := storetest.FreshSchema(t)
-	db := []string{"--database-url", dsn}
-	key, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...)
-	if code != 0 {
-		t.Fatalf("workspace create: %s", stderr)
-	}
-	key = strings.TrimSpace(key)
+	db, key := acmeOnPostgres(t)
 	flags := append(db, "--base-url", "http://127.0.0.1:0", "--allow-private-webhooks", "--webhook-timeout", "1s")
 	servers := []*server{startServe(t, flags...), startServe(t, flags...), startServe(t, flags...)}
 	hooks := newHookLog(t)
@@ -168,11 +162,7 @@ func TestLeaderKilledMidIncident(t *testing.T) {
 // follows /readyz; each is restarted in turn (SIGTERM, drain, start)
 // while clients keep reading the page and summary.json: no request fails.
 func TestRollingRestartUnderLoad(t *testing.T) {
-	dsn := storetest.FreshSchema(t)
-	db := []string{"--database-url", dsn}
-	if _, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...); code != 0 {
-		t.Fatalf("workspace create: %s", stderr)
-	}
+	db, _ := acmeOnPostgres(t)
 	flags := append(db, "--base-url", "http://127.0.0.1:0", "--drain-delay", "1s")
 	servers := []*server{startServe(t, flags...), startServe(t, flags...), startServe(t, flags...)}
 	lb := newBalancer(t, servers)
@@ -239,13 +229,7 @@ func TestRollingRestartUnderLoad(t *testing.T) {
 // replica reaches another's event stream and its cached page well within
 // a second (LISTEN/NOTIFY; the revision poll is only the fallback).
 func TestEveryReplicaSeesAChangeAtOnce(t *testing.T) {
-	dsn := storetest.FreshSchema(t)
-	db := []string{"--database-url", dsn}
-	key, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...)
-	if code != 0 {
-		t.Fatalf("workspace create: %s", stderr)
-	}
-	key = strings.TrimSpace(key)
+	db, key := acmeOnPostgres(t)
 	flags := append(db, "--base-url", "http://127.0.0.1:0")
 	a, b := startServe(t, flags...), startServe(t, flags...)
 	if code, _ := get(t, b.url+"/s/acme/api/v2/summary.json"); code != 200 { // warms b's cache
@@ -288,4 +272,21 @@ func TestEveryReplicaSeesAChangeAtOnce(t *testing.T) {
 	if _, body := get(t, b.url+"/s/acme/api/v2/summary.json"); !strings.Contains(body, "DDoS attack detected") {
 		t.Errorf("b's summary does not show a's incident yet:\n%s", body)
 	}
+}
+
+// acmeOnPostgres makes workspace acme on a fresh PostgreSQL schema with
+// the CLI and returns the database flags and the workspace's owner key.
+func acmeOnPostgres(t *testing.T) ([]string, string) {
+	t.Helper()
+	return acmeOn(t, "--database-url", storetest.FreshSchema(t))
+}
+
+// acmeOn makes workspace acme in the database the flags name.
+func acmeOn(t *testing.T, db ...string) ([]string, string) {
+	t.Helper()
+	key, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...)
+	if code != 0 {
+		t.Fatalf("workspace create: %s", stderr)
+	}
+	return db, strings.TrimSpace(key)
 }

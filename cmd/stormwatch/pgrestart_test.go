@@ -78,12 +78,7 @@ func (p *privatePostgres) dsn() string {
 // subscribers, leading its timers — without being restarted.
 func TestDatabaseRestart(t *testing.T) {
 	pg := startPrivatePostgres(t)
-	db := []string{"--database-url", pg.dsn()}
-	key, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...)
-	if code != 0 {
-		t.Fatalf("workspace create: %s", stderr)
-	}
-	key = strings.TrimSpace(key)
+	db, key := acmeOn(t, "--database-url", pg.dsn())
 	s := startServe(t, append(db, "--base-url", "http://127.0.0.1:0", "--allow-private-webhooks", "--webhook-timeout", "1s")...)
 	hooks := newHookLog(t)
 	if code, out := call(t, "POST", s.url+"/api/v1/subscribers", key, `{"type":"webhook","url":"`+hooks.srv.URL+`/a"}`); code != 201 {

@@ -213,12 +213,7 @@ func TestCustomDomainWithACME(t *testing.T) {
 	tp, _ := strconv.Atoi(tlsPort)
 	lab := startACMELab(t, hp, tp)
 
-	db := []string{"--database-url", dsn}
-	key, stderr, code := runCLI(t, nil, append([]string{"workspace", "create", "--slug", "acme", "--name", "Acme Games"}, db...)...)
-	if code != 0 {
-		t.Fatalf("workspace create: %s", stderr)
-	}
-	key = strings.TrimSpace(key)
+	db, key := acmeOn(t, "--database-url", dsn)
 	tlsFlags := func(httpA, httpsA string) []string {
 		return append(append([]string{}, db...), "--base-url", "http://127.0.0.1:0", "--tls", "--http-addr", httpA, "--https-addr", httpsA,
 			"--acme-ca", lab.directory, "--acme-ca-root", lab.caFile, "--acme-email", "ops@example.com",

@@ -435,19 +435,16 @@ func (tx *Tx) ClearLoginFailures(ctx context.Context, email string) error {
 // WorkspaceAdmins lists the e-mail addresses of workspace ws's owners and
 // admins, who hear about problems with its notifications.
 func (r *Reader) WorkspaceAdmins(ctx context.Context, ws string) ([]string, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
+	out, err := queryAll(ctx, r.db, scanString, `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.workspace_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("list workspace admins: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var e string
-		if err := rows.Scan(&e); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// scanString reads a one-column row of text.
+func scanString(row rowScanner) (*string, error) {
+	var s string
+	return &s, row.Scan(&s)
 }

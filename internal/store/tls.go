@@ -54,20 +54,11 @@ func (r *Reader) TLSKeys(ctx context.Context, prefix string) ([]string, error) {
 	if prefix = strings.Trim(prefix, "/"); prefix != "" {
 		pattern = likeEscaped(prefix) + "/%"
 	}
-	rows, err := r.db.QueryContext(ctx, `SELECT key FROM tls_objects WHERE key LIKE $1 ESCAPE '\' ORDER BY key`, pattern)
+	out, err := queryAll(ctx, r.db, scanString, `SELECT key FROM tls_objects WHERE key LIKE $1 ESCAPE '\' ORDER BY key`, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("list tls objects under %s: %w", prefix, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteTLS removes key and everything under it as a directory.
