@@ -307,4 +307,19 @@ func TestCustomDomainWithACME(t *testing.T) {
 			t.Errorf("%s still serves a removed domain", addr)
 		}
 	}
+	// Over plain HTTP too (the replicas' --addr, as a proxy in front
+	// would reach them), on the replica that served it a moment ago.
+	for _, s := range []*server{one, two} {
+		req, _ := http.NewRequest("GET", s.url+"/", nil)
+		req.Host = "status.example.com"
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if strings.Contains(string(body), "Acme Games") {
+			t.Errorf("%s still serves the page on a removed domain (%d)", s.url, res.StatusCode)
+		}
+	}
 }

@@ -48,10 +48,19 @@ const maxDomainEntries = 10_000
 type domainEntry struct {
 	ws      string
 	checked time.Time
+	// rev is the workspace's page revision when it was looked up: adding,
+	// verifying or removing a domain moves it, so the entry is stale at
+	// once (on every replica, through the revision hub).
+	rev int64
 }
 
-// domainTTL is how long a custom domain lookup is trusted.
-const domainTTL = 10 * time.Second
+// How long a custom domain lookup is trusted: a hit while its
+// workspace's revision stands still, a miss (an unknown or unverified
+// name, which a new verification may change) a second.
+const (
+	domainTTL     = 10 * time.Second
+	domainMissTTL = time.Second
+)
 
 // hostname returns host without its port, lower-cased.
 func hostname(hostport string) string {
@@ -116,10 +125,10 @@ func (p *public) workspaceBySlug(ctx context.Context, slug string) (string, erro
 func (p *public) workspaceByDomain(ctx context.Context, host string) (string, error) {
 	if v, ok := p.domains.Load(host); ok {
 		e := v.(domainEntry)
-		if time.Since(e.checked) < domainTTL {
-			if e.ws == "" {
-				return "", store.ErrNotFound
-			}
+		if e.ws == "" && time.Since(e.checked) < domainMissTTL {
+			return "", store.ErrNotFound
+		}
+		if rev, _ := p.hub.Revision(e.ws); e.ws != "" && time.Since(e.checked) < domainTTL && rev == e.rev {
 			return e.ws, nil
 		}
 	}
@@ -131,7 +140,8 @@ func (p *public) workspaceByDomain(ctx context.Context, host string) (string, er
 		p.domains.Clear()
 		p.domainEntries.Store(1)
 	}
-	p.domains.Store(host, domainEntry{ws: ws, checked: time.Now()})
+	rev, _ := p.hub.Revision(ws)
+	p.domains.Store(host, domainEntry{ws: ws, checked: time.Now(), rev: rev})
 	if ws == "" {
 		return "", store.ErrNotFound
 	}
