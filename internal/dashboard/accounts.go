@@ -215,9 +215,6 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 	d.render(w, r, &reqCtx{}, http.StatusOK, "login", &loginData{Next: r.URL.Query().Get("next"), Setup: n == 0, CanMail: d.Mailer != nil})
 }
 
-// dummyHash is checked against when an address has no account, so that
-// answers take as long either way.
-var dummyHash = account.HashPassword("no such account", account.DefaultParams)
 
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	c := &reqCtx{}
@@ -246,7 +243,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := d.Store.AccountByEmail(r.Context(), ld.Email)
-	hash := dummyHash
+	hash := d.dummyHash()
 	if err == nil {
 		hash = acct.PasswordHash
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -65,6 +66,10 @@ type Dashboard struct {
 	mailIP  *ratelimit.Window
 	csrf    *http.CrossOriginProtection
 	actions []Action
+	// dummyHash is checked against when an address has no account, so
+	// that answers take as long either way; made at the first sign-in,
+	// not at every start of every command.
+	dummyHash func() string
 }
 
 // Action is a post of a workspace's dashboard and the least role it needs.
@@ -113,6 +118,7 @@ func New(d Deps) (*Dashboard, error) {
 	db := &Dashboard{Deps: d, base: base, secure: base.Scheme == "https", mux: http.NewServeMux(), pages: map[string]viewFunc{},
 		loginIP: ratelimit.New(maxLoginsPerIP, failureWindow), mailIP: ratelimit.New(10, time.Hour),
 		csrf: http.NewCrossOriginProtection()}
+	db.dummyHash = sync.OnceValue(func() string { return account.HashPassword("no such account", d.Passwords) })
 	db.routes()
 	return db, nil
 }
