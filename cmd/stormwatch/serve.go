@@ -28,6 +28,7 @@ import (
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/maintenance"
 	"github.com/stormwatch/stormwatch/internal/notify"
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/web"
 )
@@ -164,7 +165,8 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
-		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load})
+		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,
+		Clients: ratelimit.Clients{Trusted: srv.Trusted}})
 	if err != nil {
 		ln.Close()
 		return err
@@ -345,7 +347,8 @@ func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv co
 	if err != nil {
 		return nil, err
 	}
-	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker}
+	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker,
+		Clients: ratelimit.Clients{Trusted: srv.Trusted}}
 	if mailer != nil {
 		d.Mailer = mailer
 	}

@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 )
 
 // Database says where the data lives: an embedded SQLite file under DataDir,
@@ -130,6 +133,10 @@ type Server struct {
 	ShutdownTimeout      time.Duration
 	DrainDelay           time.Duration
 	AllowPrivateWebhooks bool
+	// TrustedProxies is the comma-separated CIDR list of the load
+	// balancers in front, whose X-Forwarded-For is believed.
+	TrustedProxies string
+	Trusted        []netip.Prefix
 }
 
 // Register adds the server flags to fs.
@@ -139,6 +146,7 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.StringVar(&s.PagesDomain, "pages-domain", "localhost", "`domain` under which each workspace's page is also served at {slug}.<domain>")
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM")
 	fs.DurationVar(&s.DrainDelay, "drain-delay", 0, "after SIGTERM, answer /readyz with 503 but keep serving this long, so a load balancer stops sending first")
+	fs.StringVar(&s.TrustedProxies, "trusted-proxies", "", "comma-separated `CIDRs` of load balancers in front, whose X-Forwarded-For names the client for per-client limits")
 	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
@@ -158,6 +166,11 @@ func (s *Server) Validate() error {
 	if s.PagesDomain == "" || strings.ContainsAny(s.PagesDomain, "/: ") {
 		return errorf("pages-domain: %q is not a domain name", s.PagesDomain)
 	}
+	trusted, err := ratelimit.ParseTrusted(s.TrustedProxies)
+	if err != nil {
+		return errorf("trusted-proxies: %v", err)
+	}
+	s.Trusted = trusted
 	if s.DrainDelay < 0 {
 		return errorf("drain-delay: must not be negative, got %s", s.DrainDelay)
 	}

@@ -13,7 +13,6 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/account"
 	"github.com/stormwatch/stormwatch/internal/notify"
-	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -215,7 +214,6 @@ func (d *Dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 	d.render(w, r, &reqCtx{}, http.StatusOK, "login", &loginData{Next: r.URL.Query().Get("next"), Setup: n == 0, CanMail: d.Mailer != nil})
 }
 
-
 func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 	c := &reqCtx{}
 	if err := d.parseForm(w, r); err != nil {
@@ -228,7 +226,7 @@ func (d *Dashboard) login(w http.ResponseWriter, r *http.Request) {
 		c.formErr = refuse(msg)
 		d.render(w, r, c, status, "login", ld)
 	}
-	if !d.loginIP.Allow(ratelimit.ClientIP(r), d.Now()) {
+	if !d.loginIP.Allow(d.Clients.Addr(r), d.Now()) {
 		fail(http.StatusTooManyRequests, "Too many sign-in attempts from your address. Wait 15 minutes.")
 		return
 	}
@@ -321,7 +319,7 @@ func (d *Dashboard) resetRequest(w http.ResponseWriter, r *http.Request) {
 		d.render(w, r, c, http.StatusServiceUnavailable, "reset", rd)
 		return
 	}
-	if !d.mailIP.Allow(ratelimit.ClientIP(r), d.Now()) {
+	if !d.mailIP.Allow(d.Clients.Addr(r), d.Now()) {
 		c.formErr = refuse("Too many reset requests from your address. Wait an hour.")
 		d.render(w, r, c, http.StatusTooManyRequests, "reset", &resetData{CanMail: true})
 		return

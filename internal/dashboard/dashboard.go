@@ -50,6 +50,9 @@ type Deps struct {
 	MailFrom string
 	// Guard checks webhook URLs imported from CSV.
 	Guard *notify.Guard
+	// Clients finds a request's client address behind trusted proxies,
+	// for the sign-in and reset limits.
+	Clients ratelimit.Clients
 	// Passwords are argon2id's costs (tests make them cheap).
 	Passwords account.Params
 	Now       func() time.Time

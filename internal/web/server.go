@@ -7,7 +7,6 @@ package web
 
 import (
 	"context"
-	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/notify"
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -50,6 +50,9 @@ type Deps struct {
 	Guard         *notify.Guard
 	// Dashboard, when set, serves the operators' interface under /admin/.
 	Dashboard http.Handler
+	// Clients finds a request's client address behind trusted proxies,
+	// for the per-client limits.
+	Clients ratelimit.Clients
 	// Draining, when it reports true, makes /readyz answer 503 while the
 	// server still serves: it is shutting down.
 	Draining func() bool
@@ -73,7 +76,7 @@ func New(d Deps) (http.Handler, error) {
 		if d.Guard == nil {
 			d.Guard = &notify.Guard{}
 		}
-		pub.subs = &subscriptions{store: d.Subscriptions, links: d.Links, guard: d.Guard, perIP: ratelimit.New(10, time.Hour), now: d.Now}
+		pub.subs = &subscriptions{store: d.Subscriptions, links: d.Links, guard: d.Guard, perIP: ratelimit.New(10, time.Hour), clients: d.Clients, now: d.Now}
 	}
 
 	mux := http.NewServeMux()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"html/template"
 	"net/http"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/page"
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -24,8 +24,9 @@ type subscriptions struct {
 	links notify.Links
 	guard *notify.Guard
 	// perIP limits subscribe attempts per client address.
-	perIP *ratelimit.Window
-	now   func() time.Time
+	perIP   *ratelimit.Window
+	clients ratelimit.Clients
+	now     func() time.Time
 }
 
 //go:embed templates/subscribe.html
@@ -131,7 +132,7 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 		return 0, err
 	}
 	v.Email, v.URL = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("url"))
-	if !s.perIP.Allow(ws+"|"+ratelimit.ClientIP(r), s.now()) {
+	if !s.perIP.Allow(ws+"|"+s.clients.Addr(r), s.now()) {
 		v.Error = "Too many subscription requests from your address. Try again in an hour."
 		return http.StatusTooManyRequests, nil
 	}
