@@ -57,6 +57,9 @@ func (c *Checker) Token(domainID string) string {
 type Result struct {
 	By      string
 	Problem string
+	// Unverified says a verified domain failed for store.DomainGrace and
+	// is served no more.
+	Unverified bool
 }
 
 // lookup is what DNS said about a domain.
@@ -118,18 +121,27 @@ func (c *Checker) Check(ctx context.Context, id, host string) Result {
 // CheckAndRecord checks workspace ws's domain d and stores the outcome.
 func (c *Checker) CheckAndRecord(ctx context.Context, st *store.Store, d *store.Domain) (Result, error) {
 	res := c.Check(ctx, d.ID, d.Hostname)
-	err := st.Tx(ctx, func(tx *store.Tx) error { return tx.RecordDomainCheck(ctx, d.WorkspaceID, d.ID, res.By, res.Problem) })
+	err := st.Tx(ctx, func(tx *store.Tx) error {
+		var err error
+		res.Unverified, err = tx.RecordDomainCheck(ctx, d.WorkspaceID, d.ID, res.By, res.Problem)
+		return err
+	})
 	return res, err
 }
 
+// recheck is how often verified domains are checked again.
+const recheck = 6 * time.Hour
+
 // Run checks unverified domains every interval until ctx ends, so that a
 // domain goes live soon after its DNS record appears without anyone
-// pressing a button.
+// pressing a button, and verified ones every 6 hours, so that a domain
+// whose DNS left for good (store.DomainGrace) stops being served.
 func (c *Checker) Run(ctx context.Context, st *store.Store, interval time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		due, err := st.DomainsToCheck(ctx, time.Now().Add(-interval), 100)
+		now := time.Now()
+		due, err := st.DomainsToCheck(ctx, now.Add(-interval), now.Add(-recheck), 100)
 		if err != nil && ctx.Err() == nil {
 			log.Error("list domains to check", "err", err)
 		}
@@ -138,7 +150,9 @@ func (c *Checker) Run(ctx context.Context, st *store.Store, interval time.Durati
 			switch {
 			case err != nil && ctx.Err() == nil:
 				log.Error("record domain check", "domain", d.Hostname, "err", err)
-			case res.By != "":
+			case res.Unverified:
+				log.Warn("custom domain no longer served: its DNS check failed too long", "domain", d.Hostname, "problem", res.Problem)
+			case res.By != "" && !d.Verified:
 				log.Info("custom domain verified", "domain", d.Hostname, "by", res.By)
 			}
 		}

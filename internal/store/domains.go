@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -49,28 +50,66 @@ func (r *Reader) Domain(ctx context.Context, ws, id string) (*Domain, error) {
 	return d, nil
 }
 
-// DomainsToCheck lists unverified domains of every workspace not checked
-// since before, least recently checked first.
-func (r *Reader) DomainsToCheck(ctx context.Context, before time.Time, limit int) ([]Domain, error) {
+// DomainGrace is how long a verified domain may fail its checks (its
+// DNS moved away, or a long outage) before it is no longer served.
+const DomainGrace = 72 * time.Hour
+
+// DomainsToCheck lists domains of every workspace due for a DNS check:
+// unverified ones not checked since pendingBefore, verified ones not
+// checked since verifiedBefore; least recently checked first.
+func (r *Reader) DomainsToCheck(ctx context.Context, pendingBefore, verifiedBefore time.Time, limit int) ([]Domain, error) {
 	return queryAll(ctx, r.db, scanDomain, `SELECT `+domainColumns+` FROM domains
-		WHERE verified_at IS NULL AND (checked_at IS NULL OR checked_at < $1) ORDER BY COALESCE(checked_at, 0), id LIMIT $2`, ts(before), limit)
+		WHERE (verified_at IS NULL AND (checked_at IS NULL OR checked_at < $1))
+		   OR (verified_at IS NOT NULL AND (checked_at IS NULL OR checked_at < $2))
+		ORDER BY COALESCE(checked_at, 0), id LIMIT $3`, ts(pendingBefore), ts(verifiedBefore), limit)
 }
 
 // RecordDomainCheck stores the outcome of a DNS check of workspace ws's
 // domain id: verifiedBy non-empty verifies it (the page is served there
-// from now on), else problem says what is missing.
-func (tx *Tx) RecordDomainCheck(ctx context.Context, ws, id, verifiedBy, problem string) error {
-	res, err := tx.db.ExecContext(ctx, `UPDATE domains SET checked_at = $3, check_error = $4,
-		verified_by = CASE WHEN $5 = '' THEN verified_by ELSE $5 END,
-		verified_at = CASE WHEN $5 = '' THEN verified_at ELSE COALESCE(verified_at, $3) END
-		WHERE workspace_id = $1 AND id = $2`, ws, id, ts(tx.now), problem, verifiedBy)
-	if err := affectedOne(res, err, "domain", id); err != nil {
-		return err
+// from now on), else problem says what is missing. A verified domain that
+// fails keeps being served through DomainGrace of failures (a DNS blip
+// must not take a page down), then stops: RecordDomainCheck reports that
+// it was unverified, tells the workspace's admins and audits it.
+func (tx *Tx) RecordDomainCheck(ctx context.Context, ws, id, verifiedBy, problem string) (unverified bool, err error) {
+	d, err := scanDomain(tx.db.QueryRowContext(ctx, `SELECT `+domainColumns+` FROM domains WHERE workspace_id = $1 AND id = $2`, ws, id))
+	if err != nil {
+		return false, notFound(err, "domain", id)
 	}
-	if verifiedBy != "" {
+	var failingSince sql.NullInt64
+	if err := tx.db.QueryRowContext(ctx, `SELECT failing_since FROM domains WHERE id = $1`, id).Scan(&failingSince); err != nil {
+		return false, err
+	}
+	switch {
+	case verifiedBy != "":
+		_, err = tx.db.ExecContext(ctx, `UPDATE domains SET checked_at = $2, check_error = '', verified_by = $3,
+			verified_at = COALESCE(verified_at, $2), failing_since = NULL WHERE id = $1`, id, ts(tx.now), verifiedBy)
+		if err == nil && !d.Verified {
+			tx.pageChanged(ws)
+		}
+		return false, err
+	case !d.Verified:
+		_, err = tx.db.ExecContext(ctx, `UPDATE domains SET checked_at = $2, check_error = $3 WHERE id = $1`, id, ts(tx.now), problem)
+		return false, err
+	case failingSince.Valid && tx.now.Sub(fromTS(failingSince.Int64)) >= DomainGrace:
+		_, err = tx.db.ExecContext(ctx, `UPDATE domains SET checked_at = $2, check_error = $3, verified_at = NULL, verified_by = '',
+			failing_since = NULL WHERE id = $1`, id, ts(tx.now), problem)
+		if err != nil {
+			return false, err
+		}
 		tx.pageChanged(ws)
+		details, _ := json.Marshal(map[string]string{"hostname": d.Hostname, "problem": problem})
+		if err := tx.Audit(ctx, ws, &sw.AuditEntry{Actor: sw.Actor{Type: sw.ActorSystem, ID: "domains", Name: "domain checks"},
+			Action: "domain.unverified", TargetType: "domain", TargetID: id, Details: details}); err != nil {
+			return false, err
+		}
+		return true, tx.addNotice(ctx, ws, "domain.unverified", d.Hostname+" is no longer served",
+			"The custom domain "+d.Hostname+" has failed its DNS check for "+DomainGrace.String()+" ("+problem+
+				"), so stormwatch stopped serving the status page there. Point it here again, then check it on the Custom domain page.")
+	default:
+		_, err = tx.db.ExecContext(ctx, `UPDATE domains SET checked_at = $2, check_error = $3, failing_since = COALESCE(failing_since, $2)
+			WHERE id = $1`, id, ts(tx.now), problem)
+		return false, err
 	}
-	return nil
 }
 
 // CreateDomain attaches hostname to workspace ws, unverified.

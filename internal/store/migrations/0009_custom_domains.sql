@@ -6,6 +6,7 @@
 ALTER TABLE domains ADD COLUMN checked_at BIGINT;
 ALTER TABLE domains ADD COLUMN check_error TEXT NOT NULL DEFAULT '';
 ALTER TABLE domains ADD COLUMN verified_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE domains ADD COLUMN failing_since BIGINT;
 
 CREATE TABLE tls_objects (
     key      TEXT PRIMARY KEY,
