@@ -184,14 +184,20 @@ func (r *rendering) file(path string) (*file, error) {
 	return f, nil
 }
 
+// Compressors are reused: a new brotli writer allocates megabytes of hash
+// tables, and a storm of page changes compresses every page anew.
+var (
+	gzipWriters   = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestCompression); return w }}
+	brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, 9) }}
+)
+
 func newFile(res *page.Resource) (*file, error) {
 	sum := sha256.Sum256(res.Body)
 	f := &file{contentType: res.ContentType, body: res.Body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`}
 	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&gz)
 	if _, err := zw.Write(res.Body); err != nil {
 		return nil, err
 	}
@@ -200,7 +206,9 @@ func newFile(res *page.Resource) (*file, error) {
 	}
 	f.gzip = gz.Bytes()
 	var br bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, 9)
+	bw := brotliWriters.Get().(*brotli.Writer)
+	defer brotliWriters.Put(bw)
+	bw.Reset(&br)
 	if _, err := bw.Write(res.Body); err != nil {
 		return nil, err
 	}
