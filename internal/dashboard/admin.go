@@ -19,6 +19,7 @@ import (
 )
 
 type subscribersData struct {
+	Components  []sw.Component
 	Filter      store.SubscriberFilter
 	Subscribers []sw.Subscriber
 	More        bool
@@ -51,6 +52,9 @@ func (d *Dashboard) subscribers(r *http.Request, c *reqCtx) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sd.Components, err = all(r.Context(), c.ws.ID, d.Store.Components); err != nil {
+		return nil, err
+	}
 	var lines *importRefusal
 	if errors.As(c.formErr, &lines) {
 		sd.ImportLines = lines.lines
@@ -70,6 +74,43 @@ func (d *Dashboard) exportSubscribers(w http.ResponseWriter, r *http.Request, c 
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-subscribers.csv"`, c.ws.Slug))
 	_, _ = w.Write(buf.Bytes())
+}
+
+// addSubscriber adds one address (it gets the double opt-in mail unless
+// the operator vouches for it) or one webhook (its signing secret shown
+// once).
+func (d *Dashboard) addSubscriber(r *http.Request, c *reqCtx) (string, error) {
+	f := r.PostForm
+	in := &subscription.Input{Type: f.Get("type"), Components: f["components"], Confirmed: f.Get("confirmed") != "", Format: f.Get("format")}
+	target := strings.TrimSpace(f.Get("address"))
+	if in.Type == sw.SubscriberWebhook {
+		in.URL = target
+	} else {
+		in.Email = target
+	}
+	sub, secret, err := subscription.Build(r.Context(), d.Guard, c.ws.ID, in, d.Now())
+	if err != nil {
+		return "", err
+	}
+	err = d.audited(r, c, "subscriber.create", "subscriber", func(tx *store.Tx) (string, any, error) {
+		err := tx.CreateSubscriber(r.Context(), sub, secret, in.Components)
+		return sub.ID, map[string]any{"type": sub.Type, "email": sub.Email, "url": sub.URL, "components": in.Components}, err
+	})
+	if err != nil {
+		return "", err
+	}
+	if sub.Type == sw.SubscriberWebhook {
+		c.shown = &shown{Label: "Signing secret of " + sub.URL, Value: secret,
+			Hint: "Shown this once. The receiver verifies each delivery's Standard Webhooks signature (webhook-signature header) with it."}
+		return "/subscribers", nil
+	}
+	c.flash = sub.Email + " added; "
+	if sub.ConfirmedAt == nil {
+		c.flash += "they get a mail to confirm."
+	} else {
+		c.flash += "confirmed."
+	}
+	return "/subscribers", nil
 }
 
 // importRefusal lists the wrong lines of an import that imported nothing.

@@ -522,3 +522,29 @@ func TestDomainAndMailRecordsAreShown(t *testing.T) {
 		t.Errorf("settings page shows no DKIM record:\n%s", body)
 	}
 }
+
+func TestAddSubscribers(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	owner.get("/admin/w/acme/components")
+	owner.post("/admin/w/acme/components", form("name", "Edge", "slug", "edge"))
+	owner.get("/admin/w/acme/subscribers")
+	if code, body, _ := owner.post("/admin/w/acme/subscribers", form("type", "email", "address", "not an address")); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "email: must be a plain email address") {
+		t.Errorf("bad address answered %d", code)
+	}
+	if code, _, _ := owner.post("/admin/w/acme/subscribers", form("type", "email", "address", "ops@example.com", "components", "edge")); code != http.StatusSeeOther {
+		t.Fatalf("add email answered %d", code)
+	}
+	// Webhooks to internal addresses are refused (SSRF); the secret of a
+	// good one is shown once.
+	if code, body, _ := owner.post("/admin/w/acme/subscribers", form("type", "webhook", "address", "http://127.0.0.1/hook")); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "Not done") {
+		t.Errorf("loopback webhook answered %d", code)
+	}
+	ws, _ := s.st.WorkspaceBySlug(context.Background(), "acme")
+	subs, _, _ := s.st.Subscribers(context.Background(), ws.ID, store.SubscriberFilter{}, store.Page{})
+	if len(subs) != 1 || subs[0].Email != "ops@example.com" || subs[0].ConfirmedAt != nil || len(subs[0].Components) != 1 {
+		t.Errorf("subscribers: %+v", subs)
+	}
+}

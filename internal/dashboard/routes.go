@@ -79,6 +79,7 @@ func (d *Dashboard) routes() {
 
 	d.page(w+"/subscribers", editor, "subscribers", d.subscribers)
 	d.mux.Handle("GET "+w+"/subscribers/export", d.inWorkspace(editor, d.exportSubscribers))
+	d.action(w+"/subscribers", editor, "subscribers", d.addSubscriber)
 	d.action(w+"/subscribers/import", editor, "subscribers", d.importSubscribers)
 	d.action(w+"/subscribers/{id}/delete", editor, "subscribers", d.deleteOf("subscriber.delete", "subscriber", (*store.Tx).DeleteSubscriber, "Subscriber removed.", "/subscribers"))
 	d.action(w+"/subscribers/{id}/enable", editor, "subscribers", d.enableSubscriber)
