@@ -181,14 +181,11 @@ type actionFunc func(r *http.Request, c *reqCtx) (string, error)
 func userError(err error) bool {
 	var verr *sw.ValidationError
 	return errors.As(err, &verr) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrLastOwner) ||
-		errors.Is(err, errForbidden) || errors.Is(err, errRefused)
+		errors.Is(err, errRefused)
 }
 
-var (
-	errForbidden = errors.New("your role in this workspace does not allow this")
-	// errRefused wraps a message to show as it is.
-	errRefused = errors.New("refused")
-)
+// errRefused marks a message to show to the person as it is.
+var errRefused = errors.New("refused")
 
 // refuse returns an error whose message is shown to the person as is.
 func refuse(msg string) error { return &refusal{msg} }
