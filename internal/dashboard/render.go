@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,7 +85,7 @@ var funcs = template.FuncMap{
 	},
 	"rate":     rate,
 	"join":     strings.Join,
-	"contains": func(list []string, s string) bool { return contains(list, s) },
+	"contains": slices.Contains[[]string],
 	"statuses": func() []sw.ComponentStatus { return sw.ComponentStatuses },
 	"impacts":  func() []sw.Impact { return sw.Impacts },
 	"incidentStatuses": func() []sw.IncidentStatus {
@@ -121,15 +122,6 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprint(m[key])
 	},
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ago says how long ago, roughly, as people say it.
