@@ -27,6 +27,25 @@ type Workspace struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// PageName names the workspace's page in mails, feeds and headings: the
+// branding title when one is set, else the workspace's name.
+func (w *Workspace) PageName() string {
+	if w.Branding.PageTitle != "" {
+		return w.Branding.PageTitle
+	}
+	return w.Name
+}
+
+// PageTitle is what the page calls itself in headings, tabs and feeds:
+// the branding title exactly as set ("Acme Hosting Network Status"), or
+// "<name> status" when none is set.
+func (w *Workspace) PageTitle() string {
+	if w.Branding.PageTitle != "" {
+		return w.Branding.PageTitle
+	}
+	return w.Name + " status"
+}
+
 // Branding is how a workspace's public page looks.
 type Branding struct {
 	PageTitle   string       `json:"page_title"`

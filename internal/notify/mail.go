@@ -63,14 +63,6 @@ type mailView struct {
 	Footer                              []sw.Component
 }
 
-// pageName is how mails name the workspace's page.
-func pageName(w *sw.Workspace) string {
-	if w.Branding.PageTitle != "" {
-		return w.Branding.PageTitle
-	}
-	return w.Name
-}
-
 // ComposeMail renders event ev for email subscriber sub as delivery id.
 func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc MailContext) (*Mail, error) {
 	host := "stormwatch.invalid"
@@ -82,9 +74,9 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 		loc = time.UTC
 	}
 	when := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST") }
-	m := &Mail{From: mc.From, FromName: pageName(mc.Workspace), To: sub.Email, MessageID: id + "@" + host,
+	m := &Mail{From: mc.From, FromName: mc.Workspace.PageName(), To: sub.Email, MessageID: id + "@" + host,
 		ListID: mc.Workspace.Slug + ".status." + host}
-	v := mailView{PageName: pageName(mc.Workspace), BrandColor: mc.Workspace.Branding.BrandColor, LogoURL: mc.Workspace.Branding.LogoURL,
+	v := mailView{PageName: mc.Workspace.PageName(), BrandColor: mc.Workspace.Branding.BrandColor, LogoURL: mc.Workspace.Branding.LogoURL,
 		Root: mc.Root, Kind: ev.Kind, Footer: mc.Components,
 		ManageURL: mc.Links.Manage(mc.Root, sub.ID), UnsubscribeURL: mc.Links.Unsubscribe(mc.Root, sub.ID)}
 	// The first mail about a subject has a Message-ID every later one can

@@ -130,16 +130,23 @@ func (m *Mailer) Send(ctx context.Context, msg *Mail) error {
 		if err = c.client.Send(out); err == nil {
 			return nil
 		}
-		// A connection the server closed while idle fails on first use;
-		// one fresh connection is worth a second try.
+		// A connection the server closed while idle fails on first use
+		// (go-mail reports it as a failed connection check, not as a
+		// temporary error); a fresh connection is worth a second try.
 		_ = c.client.Close()
 		c.connected = false
-		var se *mail.SendError
-		if errors.As(err, &se) && !se.IsTemp() {
+		if refused(err) {
 			return err // the server refused this mail: a new connection will not change its mind
 		}
 	}
 	return err
+}
+
+// refused reports whether the server answered with a permanent (5xx)
+// refusal, as opposed to a broken or closed connection.
+func refused(err error) bool {
+	var se *mail.SendError
+	return errors.As(err, &se) && se.Reason != mail.ErrConnCheck && se.ErrorCode() >= 500
 }
 
 // Close closes the open connections.

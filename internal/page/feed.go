@@ -92,8 +92,8 @@ type atomFeed struct {
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func renderAtom(snap *sw.Snapshot, site Site) ([]byte, error) {
-	f := atomFeed{Lang: "en", ID: "urn:stormwatch:" + snap.Workspace.ID + ":history", Title: pageName(&snap.Workspace) + " status - incident history",
-		Updated: rfc3339(lastChange(snap)), Author: pageName(&snap.Workspace),
+	f := atomFeed{Lang: "en", ID: "urn:stormwatch:" + snap.Workspace.ID + ":history", Title: snap.Workspace.PageTitle() + " - incident history",
+		Updated: rfc3339(lastChange(snap)), Author: snap.Workspace.PageName(),
 		Links: []atomLink{{Href: site.RootURL + "/", Rel: "alternate", Type: "text/html"}, {Href: site.RootURL + "/feed.xml", Rel: "self", Type: "application/atom+xml"}}}
 	for _, e := range entries(snap, site) {
 		f.Entries = append(f.Entries, atomEntry{ID: e.id, Title: e.title, Link: atomLink{Href: e.link, Rel: "alternate", Type: "text/html"},
@@ -134,10 +134,10 @@ func renderRSS(snap *sw.Snapshot, site Site) ([]byte, error) {
 	var f rssFeed
 	f.Version, f.Atom = "2.0", "http://www.w3.org/2005/Atom"
 	c := &f.Channel
-	c.Title = pageName(&snap.Workspace) + " status - incident history"
+	c.Title = snap.Workspace.PageTitle() + " - incident history"
 	c.Link = site.RootURL + "/"
 	c.Self = atomLink{Href: site.RootURL + "/feed.rss", Rel: "self", Type: "application/rss+xml"}
-	c.Description = "Incidents and maintenance of " + pageName(&snap.Workspace)
+	c.Description = "Incidents and maintenance of " + snap.Workspace.PageName()
 	c.Language = "en"
 	c.PubDate = lastChange(snap).UTC().Format(time.RFC1123Z)
 	for _, e := range entries(snap, site) {

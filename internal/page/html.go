@@ -78,10 +78,13 @@ type monthView struct {
 
 type view struct {
 	Title, Name, Prefix, Brand string
-	Revision                   int64
-	Branding                   sw.Branding
-	Badge                      bool
-	Overall                    sw.Overall
+	// Heading is the page's own title: the branding title as set, or
+	// "<name> status".
+	Heading  string
+	Revision int64
+	Branding sw.Branding
+	Badge    bool
+	Overall  sw.Overall
 
 	Items                      []itemView
 	Active, Recent             []incidentView
@@ -198,13 +201,13 @@ func (r *renderer) base(title string) *view {
 	if brand == "" {
 		brand = "#0969da"
 	}
-	name := pageName(w)
+	name, heading := w.PageName(), w.PageTitle()
 	if title == "" {
-		title = name + " status"
+		title = heading
 	} else {
-		title += " · " + name + " status"
+		title += " · " + heading
 	}
-	return &view{Title: title, Name: name, Prefix: r.site.Prefix, Brand: brand, Revision: w.Revision, Branding: w.Branding,
+	return &view{Title: title, Name: name, Heading: heading, Prefix: r.site.Prefix, Brand: brand, Revision: w.Revision, Branding: w.Branding,
 		Badge: r.site.Badge && !w.Branding.HideBadge, Overall: Overall(r.snap)}
 }
 

@@ -78,13 +78,6 @@ func Overall(snap *sw.Snapshot) sw.Overall {
 	return sw.ComputeOverall(statuses, impacts)
 }
 
-func pageName(w *sw.Workspace) string {
-	if w.Branding.PageTitle != "" {
-		return w.Branding.PageTitle
-	}
-	return w.Name
-}
-
 // item is one entry of the page's component list: a component on its own,
 // or a group with its components.
 type item struct {

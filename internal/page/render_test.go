@@ -322,3 +322,41 @@ func TestStatuspageFieldSet(t *testing.T) {
 		}
 	}
 }
+
+// TestBrandingTitleAsSet: a branding title is the page's title exactly as
+// set, in the tab, the heading (beside a logo too) and the feeds; without
+// one the page is "<name> status".
+func TestBrandingTitleAsSet(t *testing.T) {
+	for _, tc := range []struct {
+		name, title, logo string
+		tab, heading      string
+	}{
+		{"no title", "", "", "<title>Acme Games status</title>", ">Acme Games status</a></h1>"},
+		{"title", "Acme Hosting Network Status", "", "<title>Acme Hosting Network Status</title>", ">Acme Hosting Network Status</a></h1>"},
+		{"title and logo", "Acme Hosting Network Status", "/s/acme/assets/logo.png", "<title>Acme Hosting Network Status</title>", ">Acme Hosting Network Status</a></h1>"},
+		{"logo only", "", "/s/acme/assets/logo.png", "<title>Acme Games status</title>", `<span class="sr">Acme Games </span>status</a></h1>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := fixture()
+			snap.Workspace.Branding.PageTitle, snap.Workspace.Branding.LogoURL = tc.title, tc.logo
+			res, err := Render(snap, site, "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			html := string(res.Body)
+			if !strings.Contains(html, tc.tab) || !strings.Contains(html, tc.heading) {
+				t.Errorf("want %q and %q in the page", tc.tab, tc.heading)
+			}
+			if strings.Contains(html, "Status status") {
+				t.Error(`the page says "Status status"`)
+			}
+			feed, err := Render(snap, site, "/feed.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(feed.Body), "Status status") {
+				t.Error(`the feed says "Status status"`)
+			}
+		})
+	}
+}

@@ -115,7 +115,7 @@ func strPtr(s string) *string {
 }
 
 func (sp *statuspage) page() spPage {
-	return spPage{ID: sp.snap.Workspace.ID, Name: pageName(&sp.snap.Workspace), URL: sp.site.RootURL,
+	return spPage{ID: sp.snap.Workspace.ID, Name: sp.snap.Workspace.PageName(), URL: sp.site.RootURL,
 		TimeZone: sp.snap.Workspace.Timezone, UpdatedAt: ts(lastChange(sp.snap))}
 }
 

@@ -60,10 +60,7 @@ func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	v := &subscribeView{PageName: wsp.Name, BrandColor: wsp.Branding.BrandColor, Root: site.RootURL}
-	if wsp.Branding.PageTitle != "" {
-		v.PageName = wsp.Branding.PageTitle
-	}
+	v := &subscribeView{PageName: wsp.PageName(), BrandColor: wsp.Branding.BrandColor, Root: site.RootURL}
 	status := http.StatusOK
 	switch {
 	case path == "/subscribe" && r.Method == http.MethodGet:
