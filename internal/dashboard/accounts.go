@@ -46,12 +46,30 @@ func SetupLink(ctx context.Context, st *store.Store, baseURL string) (string, er
 // ResetLink makes a password reset link for the account with address
 // email, for the command line when no mail can be sent.
 func ResetLink(ctx context.Context, st *store.Store, baseURL, email string) (string, error) {
+	return resetLink(ctx, st, baseURL, email, 0)
+}
+
+// errResetCapped: the address was sent its share of reset mails lately.
+var errResetCapped = errors.New("too many reset links for this address lately")
+
+// resetLink is ResetLink refusing, with errResetCapped, an address that
+// already got perHour links in the past hour (0: no cap).
+func resetLink(ctx context.Context, st *store.Store, baseURL, email string, perHour int) (string, error) {
 	a, err := st.AccountByEmail(ctx, email)
 	if err != nil {
 		return "", err
 	}
 	var token string
 	err = st.Tx(ctx, func(tx *store.Tx) error {
+		if perHour > 0 {
+			n, err := tx.LinksSince(ctx, store.LinkReset, a.Email, tx.Now().Add(-time.Hour))
+			if err != nil {
+				return err
+			}
+			if n >= perHour {
+				return errResetCapped
+			}
+		}
 		var err error
 		token, err = tx.CreateLink(ctx, &store.Link{Kind: store.LinkReset, UserID: a.ID, Email: a.Email}, resetTTL)
 		return err
@@ -325,9 +343,14 @@ func (d *Dashboard) resetRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	link, err := ResetLink(r.Context(), d.Store, d.BaseURL, email)
+	// Whatever happens next, the answer is the same: known or unknown
+	// address, capped or not, mail sent or not (a failure is logged for
+	// the operator), so that the form tells nobody who has an account.
+	link, err := resetLink(r.Context(), d.Store, d.BaseURL, email, maxResetMailsPerAccount)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, errResetCapped):
+		d.Log.WarnContext(r.Context(), "password reset mail not sent: hourly cap of the address reached", "to", email)
 	case err != nil:
 		d.fail(w, r, c, err)
 		return
@@ -337,9 +360,6 @@ func (d *Dashboard) resetRequest(w http.ResponseWriter, r *http.Request) {
 			"Choose a new password", link, "The link works once, for an hour. If you did not ask, ignore this mail: your password stays as it is."))
 		if err != nil {
 			d.Log.ErrorContext(r.Context(), "send password reset mail", "to", email, "err", err)
-			c.formErr = refuse("The reset mail could not be sent just now. Try again in a few minutes.")
-			d.render(w, r, c, http.StatusServiceUnavailable, "reset", &resetData{CanMail: true})
-			return
 		}
 	}
 	d.render(w, r, c, http.StatusOK, "reset", rd)

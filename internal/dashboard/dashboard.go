@@ -95,6 +95,9 @@ const (
 	maxFailuresPerEmail = 5
 	failureWindow       = 15 * time.Minute
 	maxLoginsPerIP      = 30
+	// maxResetMailsPerAccount caps reset mails to one address per hour,
+	// whoever asks and from however many addresses.
+	maxResetMailsPerAccount = 3
 )
 
 // New returns the dashboard.

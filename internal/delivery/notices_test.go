@@ -3,76 +3,20 @@ package delivery_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
-	"github.com/emersion/go-smtp"
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/delivery"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
+	"github.com/stormwatch/stormwatch/internal/smtptest"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
-
-// inbox is a real SMTP server (go-smtp) on loopback that keeps what it
-// is sent.
-type inbox struct {
-	mu    sync.Mutex
-	mails []struct{ to, data string }
-}
-
-func startInbox(t *testing.T) (*inbox, string) { return startInboxOn(t, "127.0.0.1:0") }
-
-func startInboxOn(t *testing.T, addr string) (*inbox, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &inbox{}
-	s := smtp.NewServer(in)
-	s.Domain = "inbox.test"
-	s.AllowInsecureAuth = true
-	go func() { _ = s.Serve(ln) }()
-	t.Cleanup(func() { _ = s.Close() })
-	return in, ln.Addr().String()
-}
-
-func (in *inbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &inboxSession{in: in}, nil }
-
-func (in *inbox) received() []struct{ to, data string } {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]struct{ to, data string }{}, in.mails...)
-}
-
-type inboxSession struct {
-	in *inbox
-	to []string
-}
-
-func (s *inboxSession) Reset()                               { s.to = nil }
-func (s *inboxSession) Logout() error                        { return nil }
-func (s *inboxSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *inboxSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	s.in.mu.Lock()
-	defer s.in.mu.Unlock()
-	for _, to := range s.to {
-		s.in.mails = append(s.in.mails, struct{ to, data string }{to, string(b)})
-	}
-	return err
-}
 
 // TestAdminsHearOfADisabledSubscriber: when a receiver has failed for a
 // day, the workspace's owners and admins get a mail (editors do not), and
@@ -80,7 +24,7 @@ func (s *inboxSession) Data(r io.Reader) error {
 func TestAdminsHearOfADisabledSubscriber(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		in, addr := startInbox(t)
+		in, addr := smtptest.Start(t)
 		w := start(t, st, &notify.Guard{AllowPrivate: true}, delivery.Retry{Base: 20 * time.Millisecond, Max: 50 * time.Millisecond, GiveUp: 300 * time.Millisecond})
 		err := st.Tx(ctx, func(tx *store.Tx) error {
 			for _, m := range []struct {
@@ -111,14 +55,14 @@ func TestAdminsHearOfADisabledSubscriber(t *testing.T) {
 		}
 		// A worker with a mailer sends it to the owner and the admin.
 		mailingWorker(t, st, addr)
-		waitFor(t, "two mails", func() bool { return len(in.received()) >= 2 })
+		waitFor(t, "two mails", func() bool { return len(in.Received()) >= 2 })
 		time.Sleep(100 * time.Millisecond)
-		got := in.received()
+		got := in.Received()
 		var to []string
 		for _, m := range got {
-			to = append(to, m.to)
-			if !strings.Contains(m.data, "Notifications to "+rc.URL+" stopped") || !strings.Contains(m.data, "http://status.test/admin/") {
-				t.Errorf("mail to %s:\n%s", m.to, m.data)
+			to = append(to, m.To)
+			if !strings.Contains(m.Data, "Notifications to "+rc.URL+" stopped") || !strings.Contains(m.Data, "http://status.test/admin/") {
+				t.Errorf("mail to %s:\n%s", m.To, m.Data)
 			}
 		}
 		if len(got) != 2 || strings.Join(to, " ") != "admin@example.com owner@example.com" && strings.Join(to, " ") != "owner@example.com admin@example.com" {
@@ -160,7 +104,7 @@ func mailingWorkerRetry(t *testing.T, st *store.Store, addr string, retry delive
 func TestWorkspaceMailIsDKIMSigned(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		in, addr := startInbox(t)
+		in, addr := smtptest.Start(t)
 		w := start(t, st, &notify.Guard{AllowPrivate: true}, fast)
 		w.stop()
 		err := st.Tx(ctx, func(tx *store.Tx) error {
@@ -184,14 +128,14 @@ func TestWorkspaceMailIsDKIMSigned(t *testing.T) {
 		}
 		mailingWorker(t, st, addr)
 		w.incident(t, "edge", sw.MajorOutage)
-		waitFor(t, "a mail", func() bool { return len(in.received()) >= 1 })
+		waitFor(t, "a mail", func() bool { return len(in.Received()) >= 1 })
 		k, err := st.DKIMKey(ctx, w.ws, "acme.example")
 		if err != nil {
 			t.Fatal(err)
 		}
 		signer, _ := notify.ParseDKIMKey(k.PrivateKey)
 		record, _ := notify.DKIMRecord(signer)
-		raw := in.received()[0].data
+		raw := in.Received()[0].Data
 		vs, err := dkim.VerifyWithOptions(strings.NewReader(raw), &dkim.VerifyOptions{LookupTXT: func(name string) ([]string, error) {
 			if name != k.Selector+"._domainkey.acme.example" {
 				return nil, fmt.Errorf("no TXT at %s", name)
@@ -238,10 +182,10 @@ func TestSMTPServerDownThenBack(t *testing.T) {
 		waitFor(t, "failed attempts", func() bool {
 			return len(w.deliveries(t, store.DeliveryFilter{State: sw.DeliveryPending})) == 20 && attempts(t, st, w.ws) >= 40
 		})
-		in, _ := startInboxOn(t, addr)
-		waitFor(t, "20 mails", func() bool { return len(in.received()) >= 20 })
+		in, _ := smtptest.StartOn(t, addr)
+		waitFor(t, "20 mails", func() bool { return len(in.Received()) >= 20 })
 		waitFor(t, "all delivered", func() bool { return len(w.deliveries(t, store.DeliveryFilter{State: sw.DeliveryDelivered})) == 20 })
-		if n := len(in.received()); n != 20 {
+		if n := len(in.Received()); n != 20 {
 			t.Errorf("%d mails arrived, want 20", n)
 		}
 	})

@@ -33,6 +33,7 @@ type smtpServer struct {
 	tls    []bool
 	mails  []string
 	authed []string
+	closed int // connections the server closed
 }
 
 func (s *smtpServer) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -63,6 +64,35 @@ func (s *session) Auth(string) (sasl.Server, error) {
 }
 func (s *session) Reset()        {}
 func (s *session) Logout() error { return nil }
+
+// countingListener tells the backend when the server closes a connection.
+type countingListener struct {
+	net.Listener
+	be *smtpServer
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, be: l.be}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	be   *smtpServer
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.be.mu.Lock()
+		c.be.closed++
+		c.be.mu.Unlock()
+	})
+	return c.Conn.Close()
+}
 func (s *session) Mail(string, *smtp.MailOptions) error {
 	if s.user == "" {
 		return smtp.ErrAuthRequired
@@ -94,20 +124,25 @@ func selfSigned(t *testing.T) *tls.Config {
 }
 
 func startSMTP(t *testing.T, implicit bool) (*smtpServer, string) {
+	return startSMTPIdle(t, implicit, 0)
+}
+
+// startSMTPIdle starts the server closing connections idle for longer
+// than idle (0: never), as real servers do after a few minutes.
+func startSMTPIdle(t *testing.T, implicit bool, idle time.Duration) (*smtpServer, string) {
 	t.Helper()
 	be := &smtpServer{}
 	s := smtp.NewServer(be)
+	s.ReadTimeout = idle
 	s.Domain = "mx.test"
 	s.TLSConfig = selfSigned(t)
-	var ln net.Listener
-	var err error
-	if implicit {
-		ln, err = tls.Listen("tcp", "127.0.0.1:0", s.TLSConfig)
-	} else {
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-	}
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var ln net.Listener = countingListener{Listener: raw, be: be}
+	if implicit {
+		ln = tls.NewListener(ln, s.TLSConfig)
 	}
 	go func() { _ = s.Serve(ln) }()
 	t.Cleanup(func() { _ = s.Close() })
@@ -252,5 +287,59 @@ func TestMailerSignsWithDKIM(t *testing.T) {
 	}
 	if err := verify(strings.Replace(raw, "mitigating", "ignoring", 1)); err == nil {
 		t.Error("a changed body still verifies")
+	}
+}
+
+// TestMailerRedialsIdleConnections: after the server closed the pooled
+// connections for idleness, every mail still goes out on its first Send
+// (the mailer redials within the attempt), over fresh connections.
+func TestMailerRedialsIdleConnections(t *testing.T) {
+	be, addr := startSMTPIdle(t, false, 300*time.Millisecond)
+	cfg, err := notify.ParseSMTPURL("smtp://alerts:s3cret@" + addr + "?starttls=require&insecure=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := notify.NewMailer(cfg, 3, 5*time.Second)
+	defer m.Close()
+	send := func(round, n int) {
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				msg := &notify.Mail{From: "status@acme.test", To: "ops@example.com", Subject: "s",
+					MessageID: fmt.Sprintf("r%d-%d@acme.test", round, i), Text: "x", HTML: "x"}
+				if err := m.Send(context.Background(), msg); err != nil {
+					errs <- fmt.Errorf("round %d mail %d: %w", round, i, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+	send(1, 6)
+	for round := 2; round <= 3; round++ {
+		// Wait until the server has hung up every pooled connection.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			be.mu.Lock()
+			closed, opened := be.closed, len(be.conns)
+			be.mu.Unlock()
+			if closed >= opened {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server closed %d of %d idle connections", closed, opened)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		send(round, 6)
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	if len(be.mails) != 18 {
+		t.Fatalf("%d mails arrived, want 18", len(be.mails))
 	}
 }

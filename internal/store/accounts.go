@@ -236,6 +236,19 @@ func (tx *Tx) CreateLink(ctx context.Context, l *Link, ttl time.Duration) (strin
 	return token, nil
 }
 
+// LinksSince counts the links of kind made for email since then, used
+// or not: how many reset mails an address was sent lately, on every
+// replica.
+func (tx *Tx) LinksSince(ctx context.Context, kind, email string, since time.Time) (int, error) {
+	var n int
+	err := tx.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_tokens WHERE kind = $1 AND email = $2 AND created_at >= $3`,
+		kind, normalEmail(email), ts(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count %s links: %w", kind, err)
+	}
+	return n, nil
+}
+
 const linkColumns = `hash, kind, user_id, workspace_id, email, role, created_by, created_at, expires_at`
 
 func scanLink(row rowScanner) (*Link, error) {

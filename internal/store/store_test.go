@@ -367,3 +367,28 @@ func TestAuditLog(t *testing.T) {
 		}
 	})
 }
+
+// TestConfirmationMailsAreCappedPerAddress: one address subscribed to
+// five workspaces in an hour is sent three double opt-in mails, not five;
+// the subscribers are kept, unconfirmed.
+func TestConfirmationMailsAreCappedPerAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		for _, slug := range []string{"a", "b", "c", "d", "e"} {
+			w := newWorkspace(t, s, slug)
+			mustTx(t, s, func(tx *store.Tx) error {
+				return tx.CreateSubscriber(ctx, &sw.Subscriber{WorkspaceID: w.ID, Type: sw.SubscriberEmail, Email: "victim@example.com",
+					MinImpact: sw.ImpactNone}, "", nil)
+			})
+			if _, err := s.SubscriberByEmail(ctx, w.ID, "victim@example.com"); err != nil {
+				t.Fatalf("workspace %s lost the subscriber: %v", slug, err)
+			}
+		}
+		events, err := s.PendingEvents(ctx, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != store.MaxConfirmationsPerHour {
+			t.Fatalf("%d confirmation mails queued, want %d", len(events), store.MaxConfirmationsPerHour)
+		}
+	})
+}

@@ -110,7 +110,11 @@ func (tx *Tx) CreateSubscriber(ctx context.Context, s *sw.Subscriber, secret str
 		return err
 	}
 	if s.Type == sw.SubscriberEmail && s.ConfirmedAt == nil {
-		return tx.SendConfirmation(ctx, s)
+		// Past an address's cap the subscriber is kept unconfirmed and
+		// unmailed; subscribing again later sends the link.
+		if err := tx.SendConfirmation(ctx, s); err != nil && !errors.Is(err, ErrTooSoon) {
+			return err
+		}
 	}
 	return nil
 }
@@ -133,12 +137,27 @@ func (tx *Tx) linkSubscriber(ctx context.Context, s *sw.Subscriber, comps []sw.C
 // opt-in mail, so that the subscribe form cannot be used to flood a mailbox.
 const ConfirmationInterval = 10 * time.Minute
 
+// MaxConfirmationsPerHour caps the double opt-in mails one address is
+// sent in an hour, whichever workspaces it subscribes to.
+const MaxConfirmationsPerHour = 3
+
 // ErrTooSoon says a confirmation mail went to the address a moment ago.
 var ErrTooSoon = errors.New("a confirmation mail was sent to this address a few minutes ago")
 
 // SendConfirmation queues the double opt-in mail for email subscriber s,
 // at most once per ConfirmationInterval.
 func (tx *Tx) SendConfirmation(ctx context.Context, s *sw.Subscriber) error {
+	// Across the installation, not per workspace: N workspaces must not
+	// mean N confirmation mails an hour to one victim. Only a count
+	// crosses workspaces here, nothing of theirs is read.
+	var recent int
+	if err := tx.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscribers WHERE type = 'email' AND email = $1 AND confirm_sent_at > $2`,
+		s.Email, ts(tx.now.Add(-time.Hour))).Scan(&recent); err != nil {
+		return fmt.Errorf("confirmations to %s: %w", s.ID, err)
+	}
+	if recent >= MaxConfirmationsPerHour {
+		return ErrTooSoon
+	}
 	res, err := tx.db.ExecContext(ctx, `UPDATE subscribers SET confirm_sent_at = $3 WHERE workspace_id = $1 AND id = $2
 		AND (confirm_sent_at IS NULL OR confirm_sent_at <= $4)`, s.WorkspaceID, s.ID, ts(tx.now), ts(tx.now.Add(-ConfirmationInterval)))
 	if err != nil {
