@@ -236,35 +236,24 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	if err != nil {
 		return err
 	}
-	vars := map[string]string{"components": names(comps), "severity": e.Severity, "attack": publicAttack(e),
-		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": "our network", "volume": "heavy traffic"}
-	if w.PublicAttackDetails {
-		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
-	}
+	vars := eventVars(w, comps, e)
+	words := wordsFor(e)
 	if visibility == sw.VisibilityPublic {
 		open, err := tx.OpenAutoIncident(ctx, ws, ids, tx.Now().Add(-a.s.Correlation))
 		if err != nil {
 			return err
 		}
 		if open != "" {
-			msg := rules.Expand("Another part of the network reports an attack on {components} ({attack}).", vars)
-			if _, err := tx.EditIncident(ctx, ws, open, store.IncidentEdit{Changes: changes, Message: &msg}); err != nil {
-				return err
-			}
-			if err := tx.LinkAttack(ctx, ws, node.ID, e.AttackID, open); err != nil {
-				return err
-			}
-			return audit(ctx, tx, ws, "automation.correlated", "incident", open, ruleDetails(best, node, map[string]any{"attack": e.AttackID}))
+			return a.correlate(ctx, tx, ws, open, node, changes, best, e, rules.Expand(words.correlated, vars))
 		}
 	}
 	title, message := best.Title, best.Message
-	defTitle, defMessage := "DDoS attack affecting {components}", "We are mitigating an attack on {components} ({attack})."
+	defTitle, defMessage := "DDoS attack affecting {components}", words.opened
 	if w.PublicAttackDetails {
-		defMessage = "We are mitigating an attack on {components} ({attack}, {volume} against {target})."
+		defMessage = "We are investigating an attack on {components} ({attack}, {volume} against {target})."
 	}
 	if e.Classification == sw.VectorUnreachable {
-		defTitle, defMessage = "Connectivity problems affecting {components}",
-			"We lost contact with part of the network serving {components} and are investigating."
+		defTitle, defMessage = "Connectivity problems affecting {components}", words.opened
 	}
 	if title == "" {
 		title = defTitle
@@ -285,6 +274,48 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	}
 	return audit(ctx, tx, ws, "automation.published", "incident", inc.ID, ruleDetails(best, node,
 		map[string]any{"attack": e.AttackID, "visibility": visibility}))
+}
+
+// correlate joins signal e to the open incident id: its components take
+// the statuses it calls for, and an incident that was already waiting to
+// resolve goes back to investigating, as nothing is over while a linked
+// signal runs.
+func (a *Automator) correlate(ctx context.Context, tx *store.Tx, ws, id string, node *sw.Node, changes []store.ComponentChange,
+	best rules.Decision, e *sw.AttackEvent, msg string) error {
+	if err := tx.LockIncident(ctx, ws, id); err != nil {
+		return err
+	}
+	inc, err := tx.Incident(ctx, ws, id)
+	if err != nil {
+		return err
+	}
+	edit := store.IncidentEdit{Changes: changes, Message: &msg}
+	if inc.Status == sw.Monitoring {
+		investigating := sw.Investigating
+		edit.Status = &investigating
+		if err := tx.CancelTimer(ctx, ws, timerResolve, id); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.EditIncident(ctx, ws, id, edit); err != nil {
+		return err
+	}
+	if err := tx.LinkAttack(ctx, ws, node.ID, e.AttackID, id); err != nil {
+		return err
+	}
+	return audit(ctx, tx, ws, "automation.correlated", "incident", id, ruleDetails(best, node, map[string]any{"attack": e.AttackID}))
+}
+
+// eventVars are the template variables of automatic texts: the
+// components, the attack in public words, and its target and volume only
+// where the workspace opted in to public attack details.
+func eventVars(w *sw.Workspace, comps []sw.Component, e *sw.AttackEvent) map[string]string {
+	vars := map[string]string{"components": names(comps), "severity": e.Severity, "attack": publicAttack(e),
+		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": "our network", "volume": "heavy traffic"}
+	if w.PublicAttackDetails {
+		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
+	}
+	return vars
 }
 
 func truncate(s string, n int) string {

@@ -430,3 +430,127 @@ func TestPublicAttackDetailsOptIn(t *testing.T) {
 		}
 	}
 }
+
+// messages lists an incident's update texts, oldest first.
+func messages(inc sw.Incident) []string {
+	out := make([]string, len(inc.Updates))
+	for i, u := range inc.Updates {
+		out[len(out)-1-i] = u.Message
+	}
+	return out
+}
+
+// TestCorrelatedIncidentWaitsForEveryAttack: with two nodes' attacks on
+// one incident, the first one ending changes nothing public; the
+// incident and the component hold until the second ends, which posts
+// "back to normal" once; a linked attack's new event after the
+// resolution reopens the incident.
+func TestCorrelatedIncidentWaitsForEveryAttack(t *testing.T) {
+	for _, d := range storetest.Backends {
+		t.Run(string(d), func(t *testing.T) {
+			w := newWorld(t, d)
+			w.event("edge-1", "atk_a", sw.EventStarted, sw.SeverityHigh)
+			w.advance(time.Second)
+			w.event("edge-2", "atk_b", sw.EventStarted, sw.SeverityHigh)
+			w.advance(time.Minute)
+			w.event("edge-1", "atk_a", sw.EventEnded, sw.SeverityHigh)
+			w.advance(3 * time.Minute) // past --resolve-after
+			w.timers()
+			w.event("edge-2", "atk_b", sw.EventUpdated, sw.SeverityHigh)
+			inc := w.incidents()[0]
+			if inc.Status != sw.Investigating || w.status("game-01") != sw.PartialOutage || len(inc.Updates) != 2 {
+				t.Fatalf("one of two attacks ended: %s, game-01 %s, updates %q", inc.Status, w.status("game-01"), messages(inc))
+			}
+			w.event("edge-2", "atk_b", sw.EventEnded, sw.SeverityHigh)
+			w.advance(time.Second)
+			w.event("edge-1", "atk_a", sw.EventEnded, sw.SeverityHigh) // a late repeat of the first end
+			inc = w.incidents()[0]
+			if inc.Status != sw.Monitoring || len(inc.Updates) != 3 || !strings.HasPrefix(inc.Updates[0].Message, "Traffic is back to normal") {
+				t.Fatalf("both ended: %s, updates %q", inc.Status, messages(inc))
+			}
+			w.advance(3 * time.Minute)
+			w.timers()
+			if inc = w.incidents()[0]; inc.Status != sw.Resolved || w.status("game-01") != sw.Operational {
+				t.Fatalf("resolve: %s, game-01 %s", inc.Status, w.status("game-01"))
+			}
+			// The second node's attack flares up again under the same id.
+			w.event("edge-2", "atk_b", sw.EventUpdated, sw.SeverityHigh)
+			if inc = w.incidents()[0]; inc.Status != sw.Investigating || w.status("game-01") != sw.PartialOutage {
+				t.Fatalf("linked attack active again: %s, game-01 %s", inc.Status, w.status("game-01"))
+			}
+		})
+	}
+}
+
+// TestTwoEndsOneNotification: two correlated attacks ending a second
+// apart queue one monitoring notification, not two.
+func TestTwoEndsOneNotification(t *testing.T) {
+	for _, d := range storetest.Backends {
+		t.Run(string(d), func(t *testing.T) {
+			w := newWorld(t, d)
+			w.event("edge-1", "atk_a", sw.EventStarted, sw.SeverityHigh)
+			w.event("edge-2", "atk_b", sw.EventStarted, sw.SeverityHigh)
+			before, err := w.st.PendingEvents(ctx, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.advance(time.Minute)
+			w.event("edge-1", "atk_a", sw.EventEnded, sw.SeverityHigh)
+			w.advance(time.Second)
+			w.event("edge-2", "atk_b", sw.EventEnded, sw.SeverityHigh)
+			after, err := w.st.PendingEvents(ctx, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(after) - len(before); n != 1 {
+				t.Fatalf("%d notifications for two attacks ending, want 1", n)
+			}
+		})
+	}
+}
+
+// TestAutomaticTextsSayWhatIsKnown: an attack's incident opens as an
+// investigation (no mitigation claimed before one is reported); a lost
+// node's incident never speaks of an attack.
+func TestAutomaticTextsSayWhatIsKnown(t *testing.T) {
+	w := newWorld(t, store.SQLite)
+	w.event("edge-1", "atk_w", sw.EventStarted, sw.SeverityHigh)
+	first := messages(w.incidents()[0])[0]
+	if strings.Contains(first, "mitigat") || !strings.Contains(first, "investigating") {
+		t.Errorf("opening update %q", first)
+	}
+	w.event("edge-1", "atk_w", sw.EventMitigating, sw.SeverityHigh)
+	if got := messages(w.incidents()[0]); !strings.Contains(got[len(got)-1], "Mitigation is in place") {
+		t.Errorf("after attack.mitigating: %q", got)
+	}
+
+	w = newWorld(t, store.SQLite)
+	n := w.nodes["bak-1"]
+	beat := func() {
+		w.tx(func(tx *store.Tx) error {
+			if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, &sw.Heartbeat{}); err != nil {
+				return err
+			}
+			return w.a.NodeAlive(ctx, tx, w.ws, n)
+		})
+	}
+	beat()
+	w.advance(40 * time.Second)
+	if err := w.a.CheckSilence(ctx, w.st, w.now, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(61 * time.Second) // the default rules publish a medium signal after a minute
+	w.timers()
+	beat()
+	w.advance(3 * time.Minute)
+	w.timers()
+	incs := w.incidents()
+	if len(incs) != 1 || incs[0].Status != sw.Resolved {
+		t.Fatalf("lost node: %+v", incs)
+	}
+	for _, m := range messages(incs[0]) {
+		if strings.Contains(strings.ToLower(m), "attack") || strings.Contains(m, "traffic") {
+			t.Errorf("a lost node's incident says %q", m)
+		}
+	}
+}

@@ -12,19 +12,77 @@ import (
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
-// Public updates for each step of an attack's life. They say what
-// happens, never where or how much.
-const (
-	msgMitigating = "Mitigation is in place and filtering the attack traffic."
-	msgSubsiding  = "The attack is subsiding and traffic is returning to normal."
-	msgEnded      = "Traffic is back to normal. We are monitoring before closing this incident."
-	msgResumed    = "The attack has resumed. We are mitigating it again."
-	msgResolved   = "This incident has been resolved: traffic has stayed normal since the attack ended."
+// wording is what the public is told at each step of a signal's life,
+// for one kind of trigger. It says what is known at that step, never
+// where or how much.
+type wording struct {
+	opened, correlated, mitigating, subsiding, ended, resumed, intensified, resolved string
+}
+
+var (
+	attackWords = wording{
+		opened:      "We are investigating an attack on {components} ({attack}).",
+		correlated:  "Another part of the network reports an attack on {components} ({attack}).",
+		mitigating:  "Mitigation is in place and filtering the attack traffic.",
+		subsiding:   "The attack is subsiding and traffic is returning to normal.",
+		ended:       "Traffic is back to normal. We are monitoring before closing this incident.",
+		resumed:     "The attack has resumed. We are investigating.",
+		intensified: "The attack has intensified again. We are investigating.",
+		resolved:    "This incident has been resolved: traffic has stayed normal since the attack ended.",
+	}
+	unreachableWords = wording{
+		opened:      "We lost contact with part of the network serving {components} and are investigating.",
+		correlated:  "We also lost contact with another part of the network serving {components}.",
+		ended:       "Contact with the network serving {components} is restored. We are monitoring before closing this incident.",
+		resumed:     "We lost contact with the network serving {components} again and are investigating.",
+		intensified: "We lost contact with the network serving {components} again and are investigating.",
+		resolved:    "This incident has been resolved: the network has stayed reachable since contact was restored.",
+	}
+	// mixedResolved closes an incident that had both kinds of signal.
+	mixedResolved = "This incident has been resolved: everything has stayed normal since the last problem ended."
 )
 
-// follow keeps a linked incident up to date with its attack's events.
-// Pinned incidents and incidents a person resolved are left alone.
+// wordsFor picks the wording of an event's kind of trigger.
+func wordsFor(e *sw.AttackEvent) *wording {
+	if e.Classification == sw.VectorUnreachable {
+		return &unreachableWords
+	}
+	return &attackWords
+}
+
+// linked sums up the other signals linked to an incident: how many have
+// not ended, and how many of those are still in full swing (not
+// subsiding).
+type linked struct{ running, strong int }
+
+func linkedSignals(ctx context.Context, tx *store.Tx, ws, incID, nodeID, attackID string) (linked, error) {
+	attacks, err := tx.IncidentAttacks(ctx, ws, incID)
+	if err != nil {
+		return linked{}, err
+	}
+	var l linked
+	for _, at := range attacks {
+		if (at.NodeID == nodeID && at.ID == attackID) || at.Phase == sw.PhaseEnded {
+			continue
+		}
+		l.running++
+		if at.Phase != sw.PhaseSubsiding {
+			l.strong++
+		}
+	}
+	return l, nil
+}
+
+// follow keeps a linked incident up to date with its signals' events. An
+// incident stays open while any signal linked to it runs: one signal
+// ending while another goes on changes nothing public; the last one
+// ending starts the wait before resolution. A linked signal's new event
+// after that reopens the incident. One change of state is one update.
+// Pinned incidents are left alone.
 func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, node *sw.Node, e *sw.AttackEvent) error {
+	if err := tx.LockIncident(ctx, ws, incID); err != nil {
+		return err
+	}
 	inc, err := tx.Incident(ctx, ws, incID)
 	if err != nil {
 		return err
@@ -36,34 +94,70 @@ func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, 
 		return audit(ctx, tx, ws, "automation.skipped", "incident", incID,
 			map[string]any{"reason": "pinned by an operator", "event": e.Type, "attack": e.AttackID})
 	}
+	others, err := linkedSignals(ctx, tx, ws, incID, node.ID, e.AttackID)
+	if err != nil {
+		return err
+	}
+	words := wordsFor(e)
+	vars, err := a.textVars(ctx, tx, ws, inc, e)
+	if err != nil {
+		return err
+	}
 	edit := store.IncidentEdit{}
 	status := func(s sw.IncidentStatus, msg string) {
+		msg = rules.Expand(msg, vars)
 		edit.Status, edit.Message = &s, &msg
+	}
+	reopen := func(msg string) error {
+		status(sw.Investigating, msg)
+		return tx.CancelTimer(ctx, ws, timerResolve, incID)
 	}
 	switch e.Type {
 	case sw.EventStarted: // a new onset of the same attack
 		if inc.Status == sw.Resolved || inc.Status == sw.Monitoring {
-			status(sw.Investigating, msgResumed)
-			if err := tx.CancelTimer(ctx, ws, timerResolve, incID); err != nil {
+			if err := reopen(words.resumed); err != nil {
 				return err
 			}
 		}
 	case sw.EventMitigating:
-		if inc.Status == sw.Investigating {
-			status(sw.Identified, msgMitigating)
-		}
-	case sw.EventSubsiding:
-		if inc.Status == sw.Investigating || inc.Status == sw.Identified {
-			status(sw.Monitoring, msgSubsiding)
-		}
-	case sw.EventEnded:
-		if inc.Status != sw.Resolved {
-			status(sw.Monitoring, msgEnded)
-			if err := tx.SetTimer(ctx, ws, timerResolve, incID, tx.Now().Add(a.s.Resolve)); err != nil {
+		switch inc.Status {
+		case sw.Investigating:
+			status(sw.Identified, words.mitigating)
+		case sw.Resolved, sw.Monitoring:
+			if err := reopen(words.resumed); err != nil {
 				return err
 			}
 		}
+	case sw.EventSubsiding:
+		if (inc.Status == sw.Investigating || inc.Status == sw.Identified) && others.strong == 0 {
+			status(sw.Monitoring, words.subsiding)
+		}
+	case sw.EventEnded:
+		switch {
+		case others.running > 0:
+			return audit(ctx, tx, ws, "automation.held", "incident", incID, map[string]any{"event": e.Type, "attack": e.AttackID,
+				"reason": fmt.Sprintf("%d other signal(s) linked to this incident still running", others.running)})
+		case inc.Status == sw.Resolved:
+			return nil
+		case len(inc.Updates) == 0 || inc.Updates[0].Message != rules.Expand(words.ended, vars):
+			status(sw.Monitoring, words.ended)
+		}
+		// Arm (or re-arm) the wait before resolution; "back to normal" is
+		// said once, not again when it is already the latest word.
+		if err := tx.SetTimer(ctx, ws, timerResolve, incID, tx.Now().Add(a.s.Resolve)); err != nil {
+			return err
+		}
 	case sw.EventUpdated:
+		if e.Phase != sw.PhaseEnded && e.Phase != sw.PhaseSubsiding && (inc.Status == sw.Resolved || inc.Status == sw.Monitoring) {
+			msg := words.intensified
+			if inc.Status == sw.Resolved {
+				msg = words.resumed
+			}
+			if err := reopen(msg); err != nil {
+				return err
+			}
+			break
+		}
 		return a.escalate(ctx, tx, ws, inc, node, e)
 	}
 	if edit.Status == nil {
@@ -74,6 +168,20 @@ func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, 
 	}
 	return audit(ctx, tx, ws, "automation.updated", "incident", incID,
 		map[string]any{"event": e.Type, "attack": e.AttackID, "status": string(*edit.Status)})
+}
+
+// textVars are the template variables of automatic texts for incident
+// inc and event e.
+func (a *Automator) textVars(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, e *sw.AttackEvent) (map[string]string, error) {
+	w, err := tx.Workspace(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	comps := make([]sw.Component, len(inc.Components))
+	for i, ic := range inc.Components {
+		comps[i] = sw.Component{Name: ic.Name}
+	}
+	return eventVars(w, comps, e), nil
 }
 
 // escalate raises the incident's component statuses and impact when the
@@ -202,16 +310,44 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 }
 
 func (a *Automator) resolve(ctx context.Context, tx *store.Tx, t store.Timer) error {
+	if err := tx.LockIncident(ctx, t.WorkspaceID, t.Ref); err != nil {
+		return err
+	}
 	inc, err := tx.Incident(ctx, t.WorkspaceID, t.Ref)
 	if err != nil || inc.Status == sw.Resolved || inc.Pinned {
 		return err
 	}
-	resolved, msg := sw.Resolved, msgResolved
+	attacks, err := tx.IncidentAttacks(ctx, t.WorkspaceID, inc.ID)
+	if err != nil {
+		return err
+	}
+	attack, unreachable := false, false
+	for _, at := range attacks {
+		if at.Phase != sw.PhaseEnded {
+			// A signal still runs (its end was never reported, or it
+			// resumed): its own end arms the timer again.
+			return audit(ctx, tx, t.WorkspaceID, "automation.held", "incident", inc.ID,
+				map[string]any{"reason": "a linked signal is still running", "attack": at.ID})
+		}
+		if at.Classification == sw.VectorUnreachable {
+			unreachable = true
+		} else {
+			attack = true
+		}
+	}
+	msg := attackWords.resolved
+	switch {
+	case unreachable && attack:
+		msg = mixedResolved
+	case unreachable:
+		msg = unreachableWords.resolved
+	}
+	resolved := sw.Resolved
 	if _, err := tx.EditIncident(ctx, t.WorkspaceID, inc.ID, store.IncidentEdit{Status: &resolved, Message: &msg}); err != nil {
 		return err
 	}
 	return audit(ctx, tx, t.WorkspaceID, "automation.resolved", "incident", inc.ID,
-		map[string]any{"reason": fmt.Sprintf("traffic normal for %s after the attack ended", a.s.Resolve)})
+		map[string]any{"reason": fmt.Sprintf("every linked signal ended, then %s without a new one", a.s.Resolve)})
 }
 
 // Run fires due timers every interval, and raises node_unreachable for

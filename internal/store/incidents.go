@@ -40,6 +40,21 @@ func scanIncident(row rowScanner) (*sw.Incident, error) {
 
 // Incident returns workspace ws's incident id with its components and its
 // updates, newest update first.
+// LockIncident holds workspace ws's incident id until the transaction
+// ends, so that two events judging it at once (two attacks ending a
+// moment apart on two replicas) take turns and each sees what the other
+// did. SQLite's write transactions already take turns.
+func (tx *Tx) LockIncident(ctx context.Context, ws, id string) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	var got string
+	if err := tx.db.QueryRowContext(ctx, `SELECT id FROM incidents WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, ws, id).Scan(&got); err != nil {
+		return notFound(err, "incident", id)
+	}
+	return nil
+}
+
 func (r *Reader) Incident(ctx context.Context, ws, id string) (*sw.Incident, error) {
 	inc, err := scanIncident(r.db.QueryRowContext(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE workspace_id = $1 AND id = $2`, ws, id))
 	if err != nil {
