@@ -16,7 +16,7 @@ func agentEvent(t *testing.T, url, token, attack string, seq int, typ, phase str
 		"at": time.Now().UTC(), "started_at": started.UTC(), "target": "203.0.113.7", "phase": phase, "severity": "high",
 		"classification": "syn_flood", "title": "SYN flood on 203.0.113.7 — 30.0 kpps",
 		"vectors": []map[string]any{{"type": "syn_flood", "proto": "tcp", "pps": 30000, "bps": 14000000, "confidence": 0.9}},
-		"pps": 30000, "bps": 14000000, "peak_pps": 30000, "peak_bps": 14000000}
+		"pps":     30000, "bps": 14000000, "peak_pps": 30000, "peak_bps": 14000000}
 	if phase == "ended" {
 		e["ended_at"] = time.Now().UTC()
 	}
