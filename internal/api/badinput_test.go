@@ -57,6 +57,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 			{"javascript link", "PATCH", "/api/v1/workspace", "application/json", `{"branding":{"logo_url":"javascript:alert(1)"}}`, 422, "validation_failed", "branding.logo_url"},
 			{"bad colour", "PATCH", "/api/v1/workspace", "application/json", `{"branding":{"brand_color":"red;}"}}`, 422, "validation_failed", "branding.brand_color"},
 			{"bad role", "POST", "/api/v1/api-keys", "application/json", `{"name":"k","role":"god"}`, 422, "validation_failed", "role"},
+			{"rules without rules", "PUT", "/api/v1/rules", "application/json", `{}`, 422, "validation_failed", "rules"},
+			{"rules null", "PUT", "/api/v1/rules", "application/json", `null`, 422, "validation_failed", "rules"},
 			{"unknown route", "GET", "/api/v1/nothing", "", ``, 404, "not_found", ""},
 			{"wrong method", "PUT", "/api/v1/components", "application/json", `{}`, 405, "method_not_allowed", ""},
 		}
@@ -87,6 +89,25 @@ func TestBadInputChangesNothing(t *testing.T) {
 		comps := e.must(200, "GET", "/api/v1/components", key, nil)["data"].([]any)
 		if len(comps) != 1 {
 			t.Errorf("bad input left %d components, want the 1 created first", len(comps))
+		}
+	})
+}
+
+// TestPatchBrandingChangesWhatItNames: PATCH with one branding field
+// leaves the others as they were.
+func TestPatchBrandingChangesWhatItNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(200, "PATCH", "/api/v1/workspace", key, map[string]any{"branding": map[string]any{"page_title": "Acme Hosting Network Status",
+			"logo_url": "https://acme.example/logo.png", "brand_color": "#8250df", "hide_badge": true,
+			"footer_links": []map[string]string{{"label": "Support", "url": "https://acme.example/support"}}}})
+		got := e.must(200, "PATCH", "/api/v1/workspace", key, map[string]any{"branding": map[string]any{"brand_color": "#cf222e"}})
+		b := got["branding"].(map[string]any)
+		links, _ := b["footer_links"].([]any)
+		if b["brand_color"] != "#cf222e" || b["page_title"] != "Acme Hosting Network Status" || b["logo_url"] != "https://acme.example/logo.png" ||
+			b["hide_badge"] != true || len(links) != 1 {
+			t.Fatalf("after patching the colour: %v", b)
 		}
 	})
 }

@@ -184,7 +184,9 @@ func (s *Server) getRules(w http.ResponseWriter, r *http.Request, c *caller) err
 }
 
 type ruleSetInput struct {
-	Rules string `json:"rules"`
+	// Rules is required: a request without it (`{}`, `null`) must not
+	// silently empty the rules and leave attacks unpublished.
+	Rules *string `json:"rules"`
 }
 
 // putRules replaces the workspace's rules. An invalid text is refused
@@ -195,10 +197,14 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if len(in.Rules) > 256<<10 {
+	if in.Rules == nil {
+		return sw.Invalid("rules", "is required: the whole rule text (\"\" deliberately removes every rule)")
+	}
+	text := *in.Rules
+	if len(text) > 256<<10 {
 		return sw.Invalid("rules", "at most 256 KiB of rules")
 	}
-	if _, err := rules.Parse(in.Rules); err != nil {
+	if _, err := rules.Parse(text); err != nil {
 		var list rules.ErrorList
 		if errors.As(err, &list) {
 			return sw.Invalid("rules", "%s", list.Error())
@@ -206,7 +212,7 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request, c *caller) err
 		return err
 	}
 	err := s.mutate(r, c, "rules.update", "rules", func(tx *store.Tx) (string, any, error) {
-		return c.workspace, map[string]string{"rules": in.Rules}, tx.SetRuleText(r.Context(), c.workspace, in.Rules)
+		return c.workspace, map[string]string{"rules": text}, tx.SetRuleText(r.Context(), c.workspace, text)
 	})
 	if err != nil {
 		return err

@@ -18,11 +18,11 @@ func (s *Server) getWorkspace(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 type workspaceInput struct {
-	Name                *string      `json:"name"`
-	Timezone            *string      `json:"timezone"`
-	Branding            *sw.Branding `json:"branding"`
-	PublicAttackDetails *bool        `json:"public_attack_details"`
-	MailFrom            *string      `json:"mail_from"`
+	Name                *string        `json:"name"`
+	Timezone            *string        `json:"timezone"`
+	Branding            *brandingInput `json:"branding"`
+	PublicAttackDetails *bool          `json:"public_attack_details"`
+	MailFrom            *string        `json:"mail_from"`
 }
 
 func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -38,7 +38,16 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		}
 		setIf(&ws.Name, in.Name)
 		setIf(&ws.Timezone, in.Timezone)
-		setIf(&ws.Branding, in.Branding)
+		if b := in.Branding; b != nil {
+			// PATCH changes what it names: one branding field leaves the
+			// others as they are.
+			setIf(&ws.Branding.PageTitle, b.PageTitle)
+			setIf(&ws.Branding.LogoURL, b.LogoURL)
+			setIf(&ws.Branding.FaviconURL, b.FaviconURL)
+			setIf(&ws.Branding.BrandColor, b.BrandColor)
+			setIf(&ws.Branding.FooterLinks, b.FooterLinks)
+			setIf(&ws.Branding.HideBadge, b.HideBadge)
+		}
 		setIf(&ws.PublicAttackDetails, in.PublicAttackDetails)
 		setIf(&ws.MailFrom, in.MailFrom)
 		if err := ws.CheckSettings(); err != nil {
@@ -62,6 +71,16 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 type apiKeyInput struct {
 	Name string  `json:"name"`
 	Role sw.Role `json:"role"`
+}
+
+// brandingInput is sw.Branding with every field optional.
+type brandingInput struct {
+	PageTitle   *string          `json:"page_title"`
+	LogoURL     *string          `json:"logo_url"`
+	FaviconURL  *string          `json:"favicon_url"`
+	BrandColor  *string          `json:"brand_color"`
+	FooterLinks *[]sw.FooterLink `json:"footer_links"`
+	HideBadge   *bool            `json:"hide_badge"`
 }
 
 // keyWithSecret is a key as answered when made: the only time the secret
