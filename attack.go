@@ -2,6 +2,7 @@ package stormwatch
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -180,10 +181,38 @@ type Attack struct {
 	Timeline       []AttackEvent  `json:"timeline,omitempty"`
 }
 
-// CheckAttackEvent validates an event an agent sent, naming the field at
-// fault; index is its position in the batch.
-func CheckAttackEvent(index int, e *AttackEvent) error {
+// Event times must fall within this window around the server's clock:
+// far enough back for a spool that waited out a long outage, far enough
+// ahead for clock skew and for a capture replayed faster than recorded
+// (replays are shifted to start at the wall clock). Outside it an event
+// is a broken clock or a forgery, and would age or escalate incidents
+// wrongly.
+const (
+	MaxEventAge  = 30 * 24 * time.Hour
+	MaxEventLead = time.Hour
+)
+
+// CheckAttackEvent validates an event an agent sent at server time now,
+// naming the field at fault; index is its position in the batch.
+func CheckAttackEvent(index int, e *AttackEvent, now time.Time) error {
 	f := func(name string) string { return fmt.Sprintf("events[%d].%s", index, name) }
+	for _, t := range []struct {
+		name string
+		at   *time.Time
+	}{{"at", &e.At}, {"started_at", &e.StartedAt}, {"ended_at", e.EndedAt}} {
+		if t.at == nil || t.at.IsZero() {
+			continue
+		}
+		if t.at.Before(now.Add(-MaxEventAge)) || t.at.After(now.Add(MaxEventLead)) {
+			return Invalid(f(t.name), "%s is not within 30 days before and an hour after the server's clock (%s): check the agent's clock",
+				t.at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+		}
+	}
+	if _, err := netip.ParseAddr(e.Target); err != nil {
+		if _, err := netip.ParsePrefix(e.Target); err != nil {
+			return Invalid(f("target"), "must be an IP address or a prefix in CIDR form, such as 203.0.113.7 or 203.0.113.0/24")
+		}
+	}
 	switch {
 	case e.ID == "" || len(e.ID) > 128:
 		return Invalid(f("id"), "is required (at most 128 characters)")

@@ -45,8 +45,14 @@ type Config struct {
 // Agent runs detection on one source and reports to the server.
 type Agent struct {
 	cfg    Config
-	mu     sync.Mutex // guards det
+	mu     sync.Mutex // guards det and shift
 	det    *detect.Detector
+	// shift moves a replay's events from the capture's clock to the wall
+	// clock (its first packet is now), so that the server judges
+	// durations and ages as if the capture were happening; zero for live
+	// sources.
+	shift    time.Duration
+	shiftSet bool
 	notify chan struct{}
 	wg     sync.WaitGroup
 }
@@ -108,6 +114,13 @@ func (a *Agent) Run(ctx context.Context) error {
 
 // observe runs detection on a batch and spools the events it caused.
 func (a *Agent) observe(batch []detect.Packet) error {
+	if !a.cfg.Source.Live() && len(batch) > 0 {
+		a.mu.Lock()
+		if !a.shiftSet {
+			a.shift, a.shiftSet = time.Since(batch[0].At), true
+		}
+		a.mu.Unlock()
+	}
 	return a.detected(func(d *detect.Detector) []sw.AttackEvent {
 		var out []sw.AttackEvent
 		for i := range batch {
@@ -122,6 +135,11 @@ func (a *Agent) observe(batch []detect.Packet) error {
 func (a *Agent) detected(f func(*detect.Detector) []sw.AttackEvent) error {
 	a.mu.Lock()
 	events := f(a.det)
+	if a.shift != 0 {
+		for i := range events {
+			shiftEvent(&events[i], a.shift)
+		}
+	}
 	var err error
 	if len(events) > 0 {
 		err = a.cfg.Spool.Append(events...)
@@ -145,6 +163,15 @@ func (a *Agent) detected(f func(*detect.Detector) []sw.AttackEvent) error {
 		}
 	}
 	return nil
+}
+
+// shiftEvent moves an event's times by d.
+func shiftEvent(e *sw.AttackEvent, d time.Duration) {
+	e.At, e.StartedAt = e.At.Add(d), e.StartedAt.Add(d)
+	if e.EndedAt != nil {
+		end := e.EndedAt.Add(d)
+		e.EndedAt = &end
+	}
 }
 
 // clock closes ticks as wall time passes, for live sources.

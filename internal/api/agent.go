@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -31,8 +32,9 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 	if len(in.Events) == 0 || len(in.Events) > maxBatch {
 		return sw.Invalid("events", "must hold 1 to %d events", maxBatch)
 	}
+	now := time.Now()
 	for i := range in.Events {
-		if err := sw.CheckAttackEvent(i, &in.Events[i]); err != nil {
+		if err := sw.CheckAttackEvent(i, &in.Events[i], now); err != nil {
 			return err
 		}
 	}

@@ -111,3 +111,44 @@ func TestPatchBrandingChangesWhatItNames(t *testing.T) {
 		}
 	})
 }
+
+// TestAgentEventsAreChecked: targets are addresses or prefixes, and times
+// stay within a sane window around the server's clock; a refused batch
+// stores nothing.
+func TestAgentEventsAreChecked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		n := e.must(201, "POST", "/api/v1/nodes", key, map[string]any{"name": "edge-1"})
+		token := n["token"].(string)
+		for _, tc := range []struct {
+			name, field string
+			set         func(ev map[string]any)
+		}{
+			{"not an ip", "events[0].target", func(ev map[string]any) { ev["target"] = "not an ip" }},
+			{"year 2099", "events[0].at", func(ev map[string]any) { ev["at"] = "2099-01-01T00:00:00Z" }},
+			{"year 9999", "events[0].started_at", func(ev map[string]any) { ev["started_at"] = "9999-12-31T23:59:59Z" }},
+			{"year 1999", "events[0].at", func(ev map[string]any) { ev["at"] = "1999-01-01T00:00:00Z" }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				ev := sampleEvent("atk_"+strings.ReplaceAll(tc.name, " ", "_"), 1)
+				tc.set(ev)
+				r := e.do("POST", "/api/v1/agent/events", token, map[string]any{"events": []any{ev}})
+				if r.status != 422 {
+					t.Fatalf("answered %d: %s", r.status, r.body)
+				}
+				if f := r.json(t)["error"].(map[string]any)["field"]; f != tc.field {
+					t.Errorf("field %v, want %s", f, tc.field)
+				}
+			})
+		}
+		for _, target := range []string{"203.0.113.7", "2001:db8::7", "203.0.113.0/24"} {
+			ev := sampleEvent("atk_ok_"+strings.NewReplacer(".", "_", ":", "_", "/", "_").Replace(target), 1)
+			ev["target"] = target
+			e.must(200, "POST", "/api/v1/agent/events", token, map[string]any{"events": []any{ev}})
+		}
+		if list := e.must(200, "GET", "/api/v1/attacks", key, nil)["data"].([]any); len(list) != 3 {
+			t.Fatalf("%d attacks stored, want the 3 good ones", len(list))
+		}
+	})
+}
