@@ -41,9 +41,37 @@ var internalRanges = func() []netip.Prefix {
 	return out
 }()
 
+// Prefixes of IPv6 forms that carry an IPv4 address inside: the address
+// reached is (or may be, through a translator) the IPv4 one, so that is
+// the one to judge.
+var (
+	v4Compatible = netip.MustParsePrefix("::/96")           // ::127.0.0.1 (deprecated)
+	v4Translated = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT: ::ffff:0:7f00:1
+	nat64        = netip.MustParsePrefix("64:ff9b::/96")    // NAT64: 64:ff9b::7f00:1
+	sixToFour    = netip.MustParsePrefix("2002::/16")       // 6to4: 2002:7f00:1::
+)
+
+// embeddedV4 returns the IPv4 address an IPv6 address carries in one of
+// the forms above.
+func embeddedV4(addr netip.Addr) (netip.Addr, bool) {
+	b := addr.As16()
+	switch {
+	case !addr.Is6():
+		return netip.Addr{}, false
+	case v4Compatible.Contains(addr), v4Translated.Contains(addr), nat64.Contains(addr):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(addr):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
+}
+
 // Public reports whether addr is a public unicast address.
 func Public(addr netip.Addr) bool {
 	addr = addr.Unmap() // ::ffff:10.0.0.1 is 10.0.0.1
+	if v4, ok := embeddedV4(addr); ok {
+		return Public(v4)
+	}
 	if !addr.IsValid() || addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() || addr.IsMulticast() || addr.IsUnspecified() {
 		return false
 	}
@@ -82,6 +110,9 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) error {
 	if addr, err := netip.ParseAddr(host); err == nil {
 		return g.CheckAddr(addr)
 	}
+	if err := checkHostName(host); err != nil {
+		return err
+	}
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return g.CheckAddr(netip.MustParseAddr("127.0.0.1"))
 	}
@@ -100,6 +131,25 @@ func (g *Guard) CheckURL(ctx context.Context, raw string) error {
 		if err := g.CheckAddr(a); err != nil {
 			return sw.Invalid("url", "%s resolves to the internal address %s; webhooks may only reach public addresses", host, a.Unmap())
 		}
+	}
+	return nil
+}
+
+// checkHostName refuses hosts that are no name: what is not a dotted-quad
+// IPv4 or an IPv6 literal yet ends in a numeric label (2130706433,
+// 127.1, 0177.0.0.1) or a hex one (0x7f000001) is an IP address in a form
+// some resolvers (inet_aton) accept and read as loopback or internal. No
+// real top-level domain is numeric.
+func checkHostName(host string) error {
+	last := host[strings.LastIndexByte(host, '.')+1:]
+	numeric := last != ""
+	for _, c := range last {
+		if c < '0' || c > '9' {
+			numeric = false
+		}
+	}
+	if numeric || strings.HasPrefix(strings.ToLower(last), "0x") {
+		return sw.Invalid("url", "host %q is an IP address in an unusual form; write a host name or a plain address such as 192.0.2.1", host)
 	}
 	return nil
 }

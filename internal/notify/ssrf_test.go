@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
 )
@@ -52,7 +54,19 @@ func TestCheckURL(t *testing.T) {
 		{"http://[fd00::1]/x", false},
 		{"http://[ff02::1]/x", false},
 		{"http://[::ffff:10.0.0.1]/x", false},
-		{"https://evil.example.com/x", false}, // one private answer is enough to refuse
+		{"http://[64:ff9b::7f00:1]/x", false},      // NAT64 of 127.0.0.1
+		{"http://[64:ff9b::a00:1]/x", false},       // NAT64 of 10.0.0.1
+		{"http://[2002:7f00:1::]/x", false},        // 6to4 of 127.0.0.1
+		{"http://[::127.0.0.1]/x", false},          // IPv4-compatible
+		{"http://[::ffff:0:7f00:1]/x", false},      // SIIT
+		{"http://[64:ff9b::5db8:d822]/x", true},    // NAT64 of a public address
+		{"http://2130706433/x", false},             // decimal 127.0.0.1
+		{"http://0x7f000001/x", false},             // hex
+		{"http://0177.0.0.1/x", false},             // octal
+		{"http://127.1/x", false},                  // short form
+		{"http://10.1/x", false},                   // short form
+		{"https://hooks.example.com.123/x", false}, // numeric last label
+		{"https://evil.example.com/x", false},      // one private answer is enough to refuse
 		{"https://metadata.example.com/x", false},
 		{"https://ula.example.com/x", false},
 		{"ftp://hooks.example.com/x", false},
@@ -124,5 +138,41 @@ func TestHostnameResolvingToLoopback(t *testing.T) {
 	g := &Guard{Resolver: startDNS(t)}
 	if err := g.CheckURL(context.Background(), "https://rebind.example.net/hook"); err == nil {
 		t.Fatal("a name resolving to 127.0.0.1 was accepted")
+	}
+}
+
+// TestDialRefusesEmbeddedLoopback: a URL stored before these checks (or
+// written straight to the database) is still refused at the moment of
+// the dial, and the receiver listening on loopback never hears of it.
+func TestDialRefusesEmbeddedLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	reached := make(chan struct{}, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			reached <- struct{}{}
+			c.Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	s := NewWebhookSender(&Guard{}, 2*time.Second)
+	for _, host := range []string{"[::ffff:127.0.0.1]", "[::ffff:0:7f00:1]", "[::127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]",
+		"2130706433", "0x7f000001", "0177.0.0.1", "127.1"} {
+		res := s.Send(context.Background(), "http://"+host+":"+port+"/hook", "msg_1", "whsec_"+strings.Repeat("A", 32), time.Now(), []byte("{}"))
+		if res.Err == nil || !res.Permanent {
+			t.Errorf("%s: %+v, want a permanent refusal", host, res)
+		}
+	}
+	select {
+	case <-reached:
+		t.Fatal("the loopback receiver was reached")
+	default:
 	}
 }

@@ -57,6 +57,8 @@ func (g *Guard) dial(ctx context.Context, d *net.Dialer, network, address string
 	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{ip}
+	} else if !g.AllowPrivate && checkHostName(host) != nil {
+		return nil, fmt.Errorf("%s is an IP address in an unusual form: %w", host, ErrBlocked)
 	} else {
 		r := g.Resolver
 		if r == nil {
