@@ -44,17 +44,17 @@ type Config struct {
 
 // Agent runs detection on one source and reports to the server.
 type Agent struct {
-	cfg    Config
-	mu     sync.Mutex // guards det and shift
-	det    *detect.Detector
+	cfg Config
+	mu  sync.Mutex // guards det and shift
+	det *detect.Detector
 	// shift moves a replay's events from the capture's clock to the wall
 	// clock (its first packet is now), so that the server judges
 	// durations and ages as if the capture were happening; zero for live
 	// sources.
 	shift    time.Duration
 	shiftSet bool
-	notify chan struct{}
-	wg     sync.WaitGroup
+	notify   chan struct{}
+	wg       sync.WaitGroup
 }
 
 // New returns an agent; Run starts it.
