@@ -113,7 +113,7 @@ func New(d Deps) (http.Handler, error) {
 	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "stormwatch_event_streams", Help: "Open Server-Sent Event streams of public pages.",
 	}, func() float64 { return float64(d.Hub.Subscribers()) }))
-	return m.observe(root), nil
+	return m.observe(cleanText(root)), nil
 }
 
 func readyz(st Readiness, draining func() bool) http.HandlerFunc {
