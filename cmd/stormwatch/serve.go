@@ -166,7 +166,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
 		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,
-		Clients: ratelimit.Clients{Trusted: srv.Trusted}})
+		Clients: ratelimit.Clients{Trusted: srv.Trusted}, MaxStreams: srv.MaxEventStreams, MaxStreamsPerClient: srv.MaxEventStreamsPerClient})
 	if err != nil {
 		ln.Close()
 		return err

@@ -137,6 +137,12 @@ type Server struct {
 	// balancers in front, whose X-Forwarded-For is believed.
 	TrustedProxies string
 	Trusted        []netip.Prefix
+	// MaxEventStreams caps the live-update streams of public pages in
+	// all (0: from the open-file limit, keeping a reserve for the
+	// database, the dashboard and the APIs); MaxEventStreamsPerClient
+	// caps them per client address.
+	MaxEventStreams          int
+	MaxEventStreamsPerClient int
 }
 
 // Register adds the server flags to fs.
@@ -147,6 +153,8 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&s.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM")
 	fs.DurationVar(&s.DrainDelay, "drain-delay", 0, "after SIGTERM, answer /readyz with 503 but keep serving this long, so a load balancer stops sending first")
 	fs.StringVar(&s.TrustedProxies, "trusted-proxies", "", "comma-separated `CIDRs` of load balancers in front, whose X-Forwarded-For names the client for per-client limits")
+	fs.IntVar(&s.MaxEventStreams, "max-event-streams", 0, "most live-update streams (/events) open at once; `0` picks half of the open-file limit less a reserve of 1024 for the database, dashboard and APIs")
+	fs.IntVar(&s.MaxEventStreamsPerClient, "max-event-streams-per-client", 32, "most live-update streams one client address may hold (tabs of one office behind one NAT)")
 	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
@@ -173,6 +181,9 @@ func (s *Server) Validate() error {
 	s.Trusted = trusted
 	if s.DrainDelay < 0 {
 		return errorf("drain-delay: must not be negative, got %s", s.DrainDelay)
+	}
+	if s.MaxEventStreams < 0 || s.MaxEventStreamsPerClient < 1 {
+		return errorf("max-event-streams: must be 0 (automatic) or more, and max-event-streams-per-client at least 1")
 	}
 	if s.ShutdownTimeout <= 0 {
 		return errorf("shutdown-timeout: must be positive, got %s", s.ShutdownTimeout)

@@ -13,6 +13,20 @@ const heartbeat = 25 * time.Second
 // one on every change of the workspace's page. Browsers reconnect on their
 // own; the stream ends when the client leaves or the server shuts down.
 func (p *public) events(w http.ResponseWriter, r *http.Request, ws string) {
+	client := p.clients.Addr(r)
+	if ok, clientCap := p.streamLimit.acquire(client); !ok {
+		// Quick and final: EventSource gives up on an error answer, and
+		// the page keeps working without live updates.
+		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Cache-Control", "no-store")
+		if clientCap {
+			http.Error(w, "too many live-update streams from your address; the page works without them", http.StatusTooManyRequests)
+		} else {
+			http.Error(w, "too many live-update streams open; the page works without them", http.StatusServiceUnavailable)
+		}
+		return
+	}
+	defer p.streamLimit.release(client)
 	rev, err := p.cache.revision(r.Context(), ws)
 	if err != nil {
 		p.fail(w, r, err)

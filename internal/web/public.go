@@ -18,6 +18,7 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/page"
+	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -34,6 +35,8 @@ type public struct {
 	pagesDomain string
 	streams     context.Context // ends when the server shuts down
 	subs        *subscriptions  // nil: no subscription pages
+	clients     ratelimit.Clients
+	streamLimit *streamLimit
 
 	slugs   sync.Map // slug -> workspace id
 	domains sync.Map // hostname -> domainEntry

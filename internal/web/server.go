@@ -56,6 +56,9 @@ type Deps struct {
 	// Draining, when it reports true, makes /readyz answer 503 while the
 	// server still serves: it is shutting down.
 	Draining func() bool
+	// MaxStreams and MaxStreamsPerClient cap live-update streams in all
+	// (0: DefaultMaxStreams) and per client address (0: 32).
+	MaxStreams, MaxStreamsPerClient int
 }
 
 // New returns the root handler.
@@ -70,7 +73,13 @@ func New(d Deps) (http.Handler, error) {
 	if d.Streams == nil {
 		d.Streams = context.Background()
 	}
-	pub := &public{log: d.Log, store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
+	if d.MaxStreams <= 0 {
+		d.MaxStreams = DefaultMaxStreams()
+	}
+	if d.MaxStreamsPerClient <= 0 {
+		d.MaxStreamsPerClient = 32
+	}
+	pub := &public{log: d.Log, clients: d.Clients, streamLimit: newStreamLimit(d.MaxStreams, d.MaxStreamsPerClient), store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
 		baseRoot: strings.TrimSuffix(base.String(), "/"), pagesDomain: d.PagesDomain, streams: d.Streams}
 	if d.Subscriptions != nil {
 		if d.Guard == nil {
