@@ -168,8 +168,26 @@ func TestMailEndToEnd(t *testing.T) {
 	if code, _ := call(t, "GET", strings.Replace(confirm, "t=", "t=x", 1), "", ""); code != 403 {
 		t.Errorf("forged confirm link: %d", code)
 	}
-	if code, _ := call(t, "GET", confirm, "", ""); code != 200 {
+	// Following the link (as a mail scanner does) only shows a button.
+	res, err = http.Get(confirm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), `<form method="post"`) || !strings.Contains(string(page), "Confirm subscription") {
+		t.Fatalf("confirm link: %d %s", res.StatusCode, page)
+	}
+	_, subs := call(t, "GET", s.url+"/api/v1/subscribers", key, "")
+	if sub := subs["data"].([]any)[0].(map[string]any); sub["confirmed_at"] != nil {
+		t.Fatalf("a GET of the confirm link confirmed the subscription: %v", sub)
+	}
+	if code, _ := call(t, "POST", confirm, "", ""); code != 200 {
 		t.Fatalf("confirm: %d", code)
+	}
+	_, subs = call(t, "GET", s.url+"/api/v1/subscribers", key, "")
+	if sub := subs["data"].([]any)[0].(map[string]any); sub["confirmed_at"] == nil {
+		t.Fatalf("the confirm button did not confirm: %v", sub)
 	}
 
 	// An incident on Core is not for this subscriber; one on Edge is.
@@ -225,7 +243,7 @@ func TestMailEndToEnd(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("one-click unsubscribe: %d", res.StatusCode)
 	}
-	_, subs := call(t, "GET", s.url+"/api/v1/subscribers?type=email", key, "")
+	_, subs = call(t, "GET", s.url+"/api/v1/subscribers?type=email", key, "")
 	if n := len(subs["data"].([]any)); n != 0 {
 		t.Errorf("%d email subscribers left after unsubscribing", n)
 	}

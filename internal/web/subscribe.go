@@ -68,7 +68,7 @@ func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string
 		v.Components, err = s.choices(r.Context(), ws, nil)
 	case path == "/subscribe" && r.Method == http.MethodPost:
 		status, err = s.subscribe(r, ws, site, v)
-	case path == "/subscriptions/confirm" && r.Method == http.MethodGet:
+	case path == "/subscriptions/confirm" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
 		status, err = s.confirm(r, ws, v)
 	case path == "/subscriptions/manage":
 		status, err = s.manage(r, ws, v)
@@ -193,11 +193,18 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 	return http.StatusOK, nil
 }
 
+// confirm shows (GET) a page with a button, and confirms (POST): mail
+// security scanners follow links in mails, so a GET must not subscribe
+// anyone.
 func (s *subscriptions) confirm(r *http.Request, ws string, v *subscribeView) (int, error) {
 	id, ok := s.links.Check("confirm", r.URL.Query(), s.now())
 	if !ok {
 		v.View = "invalid"
 		return http.StatusForbidden, nil
+	}
+	if r.Method != http.MethodPost {
+		v.View, v.Action = "confirm", r.URL.RequestURI()
+		return http.StatusOK, nil
 	}
 	err := s.store.Tx(r.Context(), func(tx *store.Tx) error { return tx.ConfirmSubscriber(r.Context(), ws, id) })
 	if errors.Is(err, store.ErrNotFound) {
