@@ -36,6 +36,12 @@ type Uptime struct {
 // ComputeUptime derives a component's daily uptime over the UptimeDays days
 // ending with now's day in loc, from its status history (time ordered; the
 // first change may precede the window) and the incidents of the snapshot.
+//
+// It counts whole days, as Statuspage does from a component's start date:
+// days before the day the component was made are no data and left out;
+// every other day, the day it was made and today included, weighs a full
+// day, so a 3-minute outage on a component made this morning is 99.8 %,
+// not the share of the few minutes it has existed.
 func ComputeUptime(c *sw.Component, history []sw.StatusChange, incidents []sw.Incident, now time.Time, loc *time.Location) Uptime {
 	local := now.In(loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
@@ -45,23 +51,21 @@ func ComputeUptime(c *sw.Component, history []sw.StatusChange, incidents []sw.In
 	for i := range u.Days {
 		start := first.AddDate(0, 0, i)
 		end := start.AddDate(0, 0, 1)
-		if end.After(now) {
-			end = now
-		}
 		d := Day{Date: start, Worst: sw.Operational}
-		from := start
-		if c.CreatedAt.After(from) {
-			from = c.CreatedAt
-		}
-		if from.Before(end) {
+		if c.CreatedAt.Before(end) {
 			d.Known = true
-			known, down, worst := segment(history, from, end)
-			d.Worst = worst
-			d.Uptime = 1
-			if known > 0 {
-				d.Uptime = 1 - down/known
+			from, until := start, end
+			if c.CreatedAt.After(from) {
+				from = c.CreatedAt
 			}
-			knownTotal += known
+			if until.After(now) {
+				until = now
+			}
+			day := end.Sub(start).Seconds() // 23 or 25 hours on a clock change
+			_, down, worst := segment(history, from, until)
+			d.Worst = worst
+			d.Uptime = 1 - down/day
+			knownTotal += day
 			downTotal += down
 		}
 		for j := range incidents {

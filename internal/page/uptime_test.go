@@ -27,12 +27,12 @@ func TestComputeUptime(t *testing.T) {
 			{Status: sw.Operational, At: old.CreatedAt},
 			{Status: sw.MajorOutage, At: day(1).Add(6 * time.Hour)},
 			{Status: sw.Operational, At: day(1).Add(12 * time.Hour)},
-		}, 100 * (1 - 6.0/(89*24+12)), 88, sw.MajorOutage, 0.75, true},
+		}, 100 * (1 - 6.0/(90*24)), 88, sw.MajorOutage, 0.75, true},
 		{"partial outage weighs 30%", old, []sw.StatusChange{
 			{Status: sw.Operational, At: old.CreatedAt},
 			{Status: sw.PartialOutage, At: day(2)},
 			{Status: sw.Operational, At: day(1)},
-		}, 100 * (1 - 0.3*24/(89*24+12)), 87, sw.PartialOutage, 0.7, true},
+		}, 100 * (1 - 0.3*24/(90*24)), 87, sw.PartialOutage, 0.7, true},
 		{"degraded is up", old, []sw.StatusChange{
 			{Status: sw.DegradedPerformance, At: day(3)},
 		}, 100, 89, sw.DegradedPerformance, 1, true},
@@ -41,7 +41,14 @@ func TestComputeUptime(t *testing.T) {
 		}, 100, 88, sw.Operational, 0, false},
 		{"outage still going", old, []sw.StatusChange{
 			{Status: sw.MajorOutage, At: day(0)},
-		}, 100 * (1 - 12.0/(89*24+12)), 89, sw.MajorOutage, 0, true},
+		}, 100 * (1 - 12.0/(90*24)), 89, sw.MajorOutage, 0.5, true},
+		// Whole days from the day it was made: a 3-minute outage on a
+		// component made this morning is about 99.8 %, not 7 %.
+		{"three minutes down on the day it was made", &sw.Component{ID: "cmp_3", CreatedAt: day(0).Add(11*time.Hour + 54*time.Minute)}, []sw.StatusChange{
+			{Status: sw.Operational, At: day(0).Add(11*time.Hour + 54*time.Minute)},
+			{Status: sw.MajorOutage, At: day(0).Add(11*time.Hour + 55*time.Minute)},
+			{Status: sw.Operational, At: day(0).Add(11*time.Hour + 58*time.Minute)},
+		}, 100 * (1 - 3.0/1440), 89, sw.MajorOutage, 1 - 3.0/1440, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
