@@ -105,6 +105,7 @@ been published, before the rules are switched on.`, `
 		return &config.Error{Msg: "severity: use low, medium, high or critical"}
 	}
 	fmt.Fprintln(stdout, rules.Explain(rules.Evaluate(set, f)))
+	fmt.Fprintln(stdout, "how rules combine: "+rules.Precedence)
 	return nil
 }
 

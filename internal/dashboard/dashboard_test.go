@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -17,6 +18,7 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/account"
 	"github.com/stormwatch/stormwatch/internal/dashboard"
+	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
@@ -396,7 +398,10 @@ func TestWorkspacesAreIsolated(t *testing.T) {
 func TestRulesEditorShowsErrorsAtTheirLine(t *testing.T) {
 	s := newSite(t, storetest.Open(t, store.SQLite))
 	owner := s.setUp()
-	owner.get("/admin/w/acme/rules")
+	_, screen := owner.get("/admin/w/acme/rules")
+	if !strings.Contains(html.UnescapeString(screen), rules.Precedence) || strings.Contains(screen, "first match wins") {
+		t.Error("the rules screen does not say how rules combine as the engine does")
+	}
 	good := "severity >= high -> publish immediately\n"
 	if code, _, _ := owner.post("/admin/w/acme/rules", form("rules", good)); code != http.StatusSeeOther {
 		t.Fatalf("saving good rules answered %d", code)

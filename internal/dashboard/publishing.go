@@ -34,6 +34,10 @@ type rulesData struct {
 	Checked   bool
 }
 
+// Precedence is how rules combine, in the same words as `rules check`
+// and the README.
+func (rulesData) Precedence() string { return rules.Precedence }
+
 // sampleDefaults fill the dry run's form the first time.
 var sampleDefaults = map[string]string{"attack": "udp_flood", "severity": "high", "pps": "2000000", "bps": "8000000000", "duration": "2m"}
 

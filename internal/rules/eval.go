@@ -89,6 +89,7 @@ func Evaluate(s *Set, f Facts) Decision {
 		a := d.Decided.Action
 		d.Publish, d.After, d.Title, d.Message = a.Publish, a.After, a.Title, a.Message
 	}
+	explicitImpact := false
 	for i := range s.Rules {
 		r := &s.Rules[i]
 		if r.Action.Status == "" && r.Action.Impact == "" {
@@ -101,12 +102,36 @@ func Evaluate(s *Set, f Facts) Decision {
 		if r.Action.Status != "" {
 			d.Status = sw.Worse(d.Status, r.Action.Status)
 		}
+		if r.Action.Impact != "" {
+			explicitImpact = true
+		}
 		if impactRank[r.Action.Impact] > impactRank[d.Impact] {
 			d.Impact = r.Action.Impact
 		}
 	}
+	// A component escalated to a worse status raises the incident's
+	// impact with it, unless a matching rule names the impact itself.
+	if !explicitImpact {
+		if i := statusImpact[d.Status]; impactRank[i] > impactRank[d.Impact] {
+			d.Impact = i
+		}
+	}
 	return d
 }
+
+// statusImpact is the impact a component status calls for, as the page's
+// banner reads it.
+var statusImpact = map[sw.ComponentStatus]sw.Impact{sw.DegradedPerformance: sw.ImpactMinor,
+	sw.PartialOutage: sw.ImpactMajor, sw.MajorOutage: sw.ImpactCritical}
+
+// Precedence says in words how rules combine; the dashboard, `rules
+// check` and the README say it the same way.
+const Precedence = "Rules scoped to a component (component \"glob\": …) are considered first; among the rules that match, " +
+	"the most eager publication wins: publish immediately, then the shortest publish after, then draft, then observe, " +
+	"then do not publish (the earlier line on a tie). Unscoped rules decide only when no scoped rule matches; " +
+	"when nothing matches, nothing is published. Every matching escalation applies: the worst component status " +
+	"and the highest impact win, and a status escalation raises the impact with it (degraded_performance: minor, " +
+	"partial_outage: major, major_outage: critical) unless a matching rule names the impact."
 
 // eager reports whether a publishes sooner than b.
 func eager(a, b Action) bool {

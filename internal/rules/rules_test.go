@@ -99,7 +99,8 @@ node == "lab-*" -> draft title "Possible attack on {components}" message "We are
 		{"critical", Facts{Severity: sw.SeverityCritical, Component: "game-01"}, PublishNow, 0, sw.MajorOutage, sw.ImpactCritical, 1},
 		{"medium waits a minute", Facts{Severity: sw.SeverityMedium, Component: "game-01"}, PublishAfter, time.Minute, sw.DegradedPerformance, sw.ImpactMinor, 2},
 		{"low stays quiet", Facts{Severity: sw.SeverityLow, Component: "game-01"}, PublishNever, 0, sw.DegradedPerformance, sw.ImpactMinor, 3},
-		{"escalates after 5 minutes", Facts{Severity: sw.SeverityHigh, Duration: 6 * time.Minute, Component: "game-01"}, PublishNow, 0, sw.MajorOutage, sw.ImpactMajor, 1},
+		// The impact rises with the component's status (major_outage: critical).
+		{"escalates after 5 minutes", Facts{Severity: sw.SeverityHigh, Duration: 6 * time.Minute, Component: "game-01"}, PublishNow, 0, sw.MajorOutage, sw.ImpactCritical, 1},
 		{"escalates after 30 minutes", Facts{Severity: sw.SeverityHigh, Duration: 31 * time.Minute, Component: "game-01"}, PublishNow, 0, sw.MajorOutage, sw.ImpactCritical, 1},
 		{"exactly 5 minutes is not more", Facts{Severity: sw.SeverityHigh, Duration: 5 * time.Minute, Component: "game-01"}, PublishNow, 0, sw.PartialOutage, sw.ImpactMajor, 1},
 		{"component rule overrides", Facts{Severity: sw.SeverityMedium, Component: "backup-eu"}, PublishNever, 0, sw.DegradedPerformance, sw.ImpactMinor, 6},
@@ -158,4 +159,28 @@ func FuzzParse(f *testing.F) {
 		}
 		Evaluate(s, Facts{Severity: sw.SeverityHigh, Duration: time.Hour, Classification: "dns_amplification", Component: "x"})
 	})
+}
+
+// TestEscalationImpact: a status escalation raises the impact with it,
+// unless a matching rule names the impact.
+func TestEscalationImpact(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		want       sw.Impact
+	}{
+		{"status raises impact", "severity >= low -> publish immediately\nduration > 5m -> escalate to major_outage", sw.ImpactCritical},
+		{"partial outage is major", "severity >= low -> publish immediately\nduration > 5m -> escalate to partial_outage", sw.ImpactMajor},
+		{"a named impact stands", "severity >= low -> publish immediately\nduration > 5m -> escalate to major_outage\nduration > 5m -> escalate to major", sw.ImpactMajor},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := Parse(tc.text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Evaluate(set, Facts{Severity: sw.SeverityMedium, Duration: 6 * time.Minute, Component: "game-01"})
+			if d.Impact != tc.want {
+				t.Errorf("impact %s, want %s", d.Impact, tc.want)
+			}
+		})
+	}
 }
