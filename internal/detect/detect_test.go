@@ -181,3 +181,37 @@ func TestMaxHostsBoundsMemoryButNotDetection(t *testing.T) {
 		t.Fatalf("carpet bombing past the cap: %+v", events)
 	}
 }
+
+// TestLongGapCostsNothing: packets months apart (captures stitched from
+// sessions) close only the ticks around the traffic, and an attack before
+// the gap still ends whole, with one after it a new attack.
+func TestLongGapCostsNothing(t *testing.T) {
+	d := New(testSettings())
+	dst := netip.MustParseAddr("203.0.113.7")
+	before := feed(d, dst, t0, 3*time.Second, 30_000)
+	later := t0.Add(180 * 24 * time.Hour)
+	after := feed(d, dst, later, 3*time.Second, 30_000)
+	after = append(after, d.Flush(later.Add(time.Minute))...)
+	if d.ticksClosed > 5000 {
+		t.Fatalf("%d ticks closed one by one for 6 s of traffic 180 days apart", d.ticksClosed)
+	}
+	if len(before) == 0 || before[0].Type != EventStarted {
+		t.Fatalf("before the gap: %v", types(before))
+	}
+	var ended bool
+	for _, e := range after {
+		ended = ended || (e.AttackID == before[0].AttackID && e.Type == EventEnded)
+	}
+	if !ended {
+		t.Errorf("the first attack did not end across the gap: %v", types(after))
+	}
+	var second []Event
+	for _, e := range after {
+		if e.AttackID != before[0].AttackID {
+			second = append(second, e)
+		}
+	}
+	if len(second) == 0 || second[0].Type != EventStarted || second[len(second)-1].Type != EventEnded {
+		t.Errorf("after the gap: %v", types(second))
+	}
+}
