@@ -27,6 +27,7 @@ import (
 	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/maintenance"
+	"github.com/stormwatch/stormwatch/internal/metrics"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -126,8 +127,16 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		// Port 0 picked a free port: links must name the real one.
 		srv.BaseURL = "http://" + ln.Addr().String()
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	silence := auto.NodeSilence
+	if silence <= 0 {
+		silence = 30 * time.Second // what the nodes gauge calls silent when the automation watches no silence
+	}
+	mx := metrics.New(reg, st, silence, log)
+	automator.OnDecision(mx.Decision)
 	guard := &notify.Guard{AllowPrivate: srv.AllowPrivateWebhooks}
-	sender, links, err := newSender(ctx, st, log, srv, nc, guard, mailer, from)
+	sender, links, err := newSender(ctx, st, log, srv, nc, guard, mailer, from, mx.Delivery)
 	if err != nil {
 		ln.Close()
 		return err
@@ -151,18 +160,16 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		st.Listen(pollCtx, func(r store.Revision) { hub.Publish(r.WorkspaceID, r.Revision) }, sender.Wake, log)
 	})
 	workers.Go(func() {
-		st.Lead(pollCtx, "automation", func(ctx context.Context) { automator.Run(ctx, st, 500*time.Millisecond, auto.NodeSilence) }, log)
+		st.Lead(pollCtx, "automation", mx.Lead("automation", func(ctx context.Context) { automator.Run(ctx, st, 500*time.Millisecond, auto.NodeSilence) }), log)
 	})
 	workers.Go(func() {
-		st.Lead(pollCtx, "domain-checks", func(ctx context.Context) { checker.Run(ctx, st, set.tls.DomainCheck, log) }, log)
+		st.Lead(pollCtx, "domain-checks", mx.Lead("domain-checks", func(ctx context.Context) { checker.Run(ctx, st, set.tls.DomainCheck, log) }), log)
 	})
 	workers.Go(func() { sender.Run(pollCtx) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	var draining atomic.Bool
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator),
+	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator), api.WithObserver(mx),
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
 		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,
@@ -174,7 +181,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 
 	servers := []*listening{{name: "HTTP", ln: ln, srv: newHTTPServer(handler)}}
 	if set.tls.Enabled {
-		secure, stopTLS, err := listenTLS(st, log, srv, set.tls, handler)
+		secure, stopTLS, err := listenTLS(st, log, srv, set.tls, handler, mx.Certificate)
 		if err != nil {
 			ln.Close()
 			return err
@@ -264,7 +271,8 @@ func newHTTPServer(h http.Handler) *http.Server {
 // listenTLS opens --http-addr (ACME HTTP-01 and the redirect) and
 // --https-addr (the pages, dashboard and APIs over TLS with certificates
 // on demand).
-func listenTLS(st *store.Store, log *slog.Logger, srv config.Server, tc config.TLS, handler http.Handler) ([]*listening, func(), error) {
+func listenTLS(st *store.Store, log *slog.Logger, srv config.Server, tc config.TLS, handler http.Handler,
+	onCertificate func(obtained, renewal bool)) ([]*listening, func(), error) {
 	httpLn, err := net.Listen("tcp", tc.HTTPAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s (http-addr): %w", tc.HTTPAddr, err)
@@ -292,7 +300,7 @@ func listenTLS(st *store.Store, log *slog.Logger, srv config.Server, tc config.T
 	}
 	m, err := autotls.New(autotls.Config{Store: st, Log: log, CA: tc.ACMECA, Email: tc.ACMEEmail, CARoots: roots,
 		HTTPPort: httpLn.Addr().(*net.TCPAddr).Port, TLSPort: httpsLn.Addr().(*net.TCPAddr).Port,
-		BaseHost: base.Hostname(), PagesDomain: pages, IssuePerMinute: tc.IssuePerMinute})
+		BaseHost: base.Hostname(), PagesDomain: pages, IssuePerMinute: tc.IssuePerMinute, OnCertificate: onCertificate})
 	if err != nil {
 		return fail(err)
 	}
@@ -358,7 +366,8 @@ func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv co
 // newSender builds the delivery worker: webhooks through the SSRF guard,
 // mails through mailer (nil: they wait), links signed with the
 // installation's key.
-func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, nc config.Notify, guard *notify.Guard, mailer *notify.Mailer, from string) (*delivery.Worker, notify.Links, error) {
+func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, nc config.Notify, guard *notify.Guard,
+	mailer *notify.Mailer, from string, observe func(channel, outcome string)) (*delivery.Worker, notify.Links, error) {
 	key, err := st.InstallationSecret(ctx, "subscription-links")
 	if err != nil {
 		return nil, notify.Links{}, err
@@ -366,5 +375,5 @@ func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv confi
 	links := notify.Links{Key: key}
 	return delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(guard, nc.WebhookTimeout), Mailer: mailer,
 		Links: links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
-		Lease: 2*nc.WebhookTimeout + 10*time.Second}), links, nil
+		Lease: 2*nc.WebhookTimeout + 10*time.Second, Observe: observe}), links, nil
 }

@@ -39,8 +39,9 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 		}
 	}
 	var out eventsOutput
+	var fresh []string // types of the events stored now
 	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		out = eventsOutput{}
+		out, fresh = eventsOutput{}, fresh[:0]
 		for i := range in.Events {
 			stored, err := tx.RecordAttackEvent(r.Context(), c.workspace, c.node.ID, &in.Events[i])
 			if err != nil {
@@ -51,6 +52,7 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 				continue
 			}
 			out.Accepted++
+			fresh = append(fresh, in.Events[i].Type)
 			if s.auto != nil {
 				if err := s.auto.Apply(r.Context(), tx, c.workspace, c.node, &in.Events[i]); err != nil {
 					return err
@@ -61,6 +63,11 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 	})
 	if err != nil {
 		return err
+	}
+	if s.obs != nil {
+		for _, typ := range fresh {
+			s.obs.AttackEvent(typ)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -88,6 +95,9 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 	})
 	if err != nil {
 		return err
+	}
+	if s.obs != nil {
+		s.obs.Heartbeat()
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

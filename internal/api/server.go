@@ -24,6 +24,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []route
 	auto    Automation
+	obs     Observer
 	guard   *notify.Guard
 	checker *domains.Checker
 }
@@ -41,6 +42,15 @@ type Option func(*Server)
 
 // WithAutomation runs a for every new attack event.
 func WithAutomation(a Automation) Option { return func(s *Server) { s.auto = a } }
+
+// Observer hears what the agent API receives, for metrics.
+type Observer interface {
+	Heartbeat()
+	AttackEvent(typ string)
+}
+
+// WithObserver tells o of every heartbeat and new attack event.
+func WithObserver(o Observer) Option { return func(s *Server) { s.obs = o } }
 
 // WithWebhookGuard sets the SSRF policy for webhook subscribers (default:
 // public addresses only).

@@ -45,6 +45,9 @@ type Config struct {
 	// of names (default 10).
 	IssuePerMinute int
 	Now            func() time.Time
+	// OnCertificate hears every certificate obtained or failed, new or
+	// renewed (metrics); it may be nil.
+	OnCertificate func(obtained, renewal bool)
 }
 
 // Manager obtains, renews and serves certificates.
@@ -78,6 +81,13 @@ func New(c Config) (*Manager, error) {
 		Storage:  NewStorage(c.Store),
 		OnDemand: &certmagic.OnDemandConfig{DecisionFunc: m.decide},
 		Logger:   zl,
+		OnEvent: func(_ context.Context, event string, data map[string]any) error {
+			if c.OnCertificate != nil && (event == "cert_obtained" || event == "cert_failed") {
+				renewal, _ := data["renewal"].(bool)
+				c.OnCertificate(event == "cert_obtained", renewal)
+			}
+			return nil
+		},
 	})
 	m.issuer = certmagic.NewACMEIssuer(m.magic, certmagic.ACMEIssuer{
 		CA: c.CA, Email: c.Email, Agreed: true, TrustedRoots: c.CARoots,

@@ -41,6 +41,9 @@ type Config struct {
 	// Poll is how often the outbox is looked at without a wake-up.
 	Poll time.Duration
 	Now  func() time.Time
+	// Observe hears every attempt's channel (email, webhook) and
+	// outcome (delivered, failed, refused), for metrics; it may be nil.
+	Observe func(channel, outcome string)
 }
 
 // Worker runs the fan-out and the sending. Every replica may run one.
@@ -222,6 +225,12 @@ func (w *Worker) send(ctx context.Context, o *store.Outbound) store.Outcome {
 	out := store.Outcome{DeliveryID: o.ID, WorkspaceID: o.WorkspaceID, SubscriberID: o.SubscriberID, Attempt: o.Attempts, At: start}
 	status, permanent, err := w.attempt(ctx, o, start)
 	out.Duration, out.StatusCode = w.cfg.Now().Sub(start), status
+	outcome := "delivered"
+	defer func() {
+		if w.cfg.Observe != nil {
+			w.cfg.Observe(o.Subscriber.Type, outcome)
+		}
+	}()
 	if err == nil {
 		return out
 	}
@@ -229,9 +238,15 @@ func (w *Worker) send(ctx context.Context, o *store.Outbound) store.Outcome {
 	if len(out.Err) > 500 {
 		out.Err = out.Err[:500]
 	}
+	outcome = "refused"
 	if !permanent {
+		outcome = "failed"
 		out.Retry, _ = w.cfg.Retry.Next(o.Attempts, o.CreatedAt, w.cfg.Now(), rand.Float64())
 	}
+	// Once per failed attempt, where it is handled: what failed, why, and
+	// what happens next.
+	w.cfg.Log.Warn("delivery attempt failed", "delivery", o.ID, "subscriber", o.SubscriberID, "channel", o.Subscriber.Type,
+		"attempt", o.Attempts, "status", status, "err", err, "permanent", permanent, "retry_at", out.Retry)
 	return out
 }
 

@@ -48,6 +48,18 @@ type Automator struct {
 	log    *slog.Logger
 	parse  sync.Map // rule text -> *rules.Set
 	others map[string]TimerFunc
+	// decided hears every publication decision (metrics); it may be nil.
+	decided func(decision string)
+}
+
+// OnDecision makes fn hear every publication decision the rules make for
+// a new signal (for metrics). Set it before use.
+func (a *Automator) OnDecision(fn func(decision string)) { a.decided = fn }
+
+func (a *Automator) tell(d rules.Decision) {
+	if a.decided != nil {
+		a.decided(d.Publish.String())
+	}
 }
 
 // TimerFunc fires one durable timer in the transaction that claimed it.
@@ -133,6 +145,9 @@ func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw
 		return err
 	}
 	decisions, best := decide(set, node, comps, e)
+	if e.Type == sw.EventStarted {
+		a.tell(best)
+	}
 	switch best.Publish {
 	case rules.PublishNow:
 		return a.publish(ctx, tx, ws, node, comps, decisions, best, e, sw.VisibilityPublic)

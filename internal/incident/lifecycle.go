@@ -302,6 +302,7 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 		Vectors: atk.Vectors, PeakBPS: atk.PeakBPS, PeakPPS: atk.PeakPPS, StartedAt: atk.StartedAt,
 		At: atk.StartedAt.Add(tx.Now().Sub(atk.StartedAt))}
 	decisions, best := decide(set, node, comps, e)
+	a.tell(best)
 	if best.Publish < rules.PublishAfter {
 		return audit(ctx, tx, t.WorkspaceID, "automation.not_published", "attack", attackID, ruleDetails(best, node, nil))
 	}
