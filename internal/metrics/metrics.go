@@ -61,7 +61,9 @@ func New(reg prometheus.Registerer, st State, silence time.Duration, log *slog.L
 }
 
 // Delivery counts one delivery attempt.
-func (s *Server) Delivery(channel, outcome string) { s.deliveries.WithLabelValues(channel, outcome).Inc() }
+func (s *Server) Delivery(channel, outcome string) {
+	s.deliveries.WithLabelValues(channel, outcome).Inc()
+}
 
 // Decision counts one publication decision of the rules.
 func (s *Server) Decision(decision string) {
