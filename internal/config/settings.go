@@ -182,8 +182,8 @@ func (s *Server) Validate() error {
 	if s.DrainDelay < 0 {
 		return errorf("drain-delay: must not be negative, got %s", s.DrainDelay)
 	}
-	if s.MaxEventStreams < 0 || s.MaxEventStreamsPerClient < 1 {
-		return errorf("max-event-streams: must be 0 (automatic) or more, and max-event-streams-per-client at least 1")
+	if s.MaxEventStreams < 0 || s.MaxEventStreamsPerClient < 0 {
+		return errorf("max-event-streams and max-event-streams-per-client: must not be negative (0: the default)")
 	}
 	if s.ShutdownTimeout <= 0 {
 		return errorf("shutdown-timeout: must be positive, got %s", s.ShutdownTimeout)
