@@ -26,18 +26,21 @@ const (
 
 // Vector kinds.
 const (
-	VectorUDPFlood      = "udp_flood"
-	VectorSYNFlood      = "syn_flood"
-	VectorACKFlood      = "ack_flood"
-	VectorRSTFINFlood   = "rst_fin_flood"
-	VectorTCPFlood      = "tcp_flood"
-	VectorICMPFlood     = "icmp_flood"
-	VectorFragmentFlood = "fragment_flood"
-	VectorGREFlood      = "gre_flood"
-	VectorAmplification = "amplification" // Service names the service
-	VectorReflection    = "reflection"    // Port names the source port
-	VectorCarpet        = "carpet_bombing"
-	VectorOther         = "other"
+	VectorUDPFlood = "udp_flood"
+	VectorSYNFlood = "syn_flood"
+	// VectorSYNACKReflection is SYN-ACKs for connections the target never
+	// opened: servers answering SYNs sent in its name.
+	VectorSYNACKReflection = "synack_reflection"
+	VectorACKFlood         = "ack_flood"
+	VectorRSTFINFlood      = "rst_fin_flood"
+	VectorTCPFlood         = "tcp_flood"
+	VectorICMPFlood        = "icmp_flood"
+	VectorFragmentFlood    = "fragment_flood"
+	VectorGREFlood         = "gre_flood"
+	VectorAmplification    = "amplification" // Service names the service
+	VectorReflection       = "reflection"    // Port names the source port
+	VectorCarpet           = "carpet_bombing"
+	VectorOther            = "other"
 	// VectorUnreachable is not traffic: the server raises it when a node's
 	// heartbeats stop (a saturated uplink silences the agent too).
 	VectorUnreachable = "node_unreachable"
@@ -102,6 +105,8 @@ func (v Vector) Name() string {
 		return fmt.Sprintf("reflection from %s port %d", strings.ToUpper(v.Proto), v.Port)
 	case VectorSYNFlood:
 		return "SYN flood"
+	case VectorSYNACKReflection:
+		return "SYN-ACK reflection"
 	case VectorACKFlood:
 		return "ACK flood"
 	case VectorRSTFINFlood:
@@ -155,6 +160,9 @@ type AttackEvent struct {
 	TopPorts       []uint16       `json:"top_source_ports,omitempty"`
 	StartedAt      time.Time      `json:"started_at"`
 	EndedAt        *time.Time     `json:"ended_at,omitempty"`
+	// Reason says why the agent raised the attack: which limit its
+	// traffic crossed, and by how much.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Attack is an attack's latest state as the server knows it, with the

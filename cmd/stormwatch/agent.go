@@ -22,6 +22,7 @@ import (
 // agentFlags binds the detection settings to flags.
 type agentFlags struct {
 	d                                          detect.Settings
+	attackPPS, attackBPS                       config.Rate
 	pps, bps, udp, syn, icmp, frag, gre, amp   config.Rate
 	prefixPPS, prefixBPS, minPPS, minBPS, link config.Rate
 	severity                                   string
@@ -36,16 +37,18 @@ func (f *agentFlags) register(fs *flag.FlagSet) {
 		fs.Var(r, name, usage)
 	}
 	fs.Var(&f.prefixes, "prefix", "protected `CIDR` (repeatable; traffic to other addresses is ignored)")
-	rate(&f.pps, "threshold-pps", def.PPS, "packets/s to one address that make an attack (0 turns it off)")
-	rate(&f.bps, "threshold-bps", def.BPS, "bits/s to one address that make an attack, e.g. 2G")
-	rate(&f.udp, "threshold-udp-pps", def.UDPPPS, "UDP packets/s to one address")
-	rate(&f.syn, "threshold-syn-pps", def.SYNPPS, "TCP SYN packets/s to one address")
-	rate(&f.icmp, "threshold-icmp-pps", def.ICMPPPS, "ICMP packets/s to one address")
-	rate(&f.frag, "threshold-fragment-pps", def.FragmentPPS, "IP fragments/s to one address")
-	rate(&f.gre, "threshold-gre-pps", def.GREPPS, "GRE packets/s to one address")
-	rate(&f.amp, "threshold-amplification-pps", def.AmplificationPPS, "packets/s from known amplification services (DNS, NTP, …)")
-	rate(&f.prefixPPS, "threshold-prefix-pps", 0, "packets/s to a whole prefix (carpet bombing); 0 means 4× --threshold-pps")
-	rate(&f.prefixBPS, "threshold-prefix-bps", 0, "bits/s to a whole prefix; 0 means 4× --threshold-bps")
+	rate(&f.attackPPS, "attack-pps", def.AttackPPS, "attack-shaped packets/s to one address that make an attack: traffic it did not ask for (handshakes never completed, replies to requests it never made, packets of connections it is not in)")
+	rate(&f.attackBPS, "attack-bps", def.AttackBPS, "attack-shaped bits/s to one address that make an attack, e.g. 50M")
+	rate(&f.pps, "threshold-pps", def.PPS, "last resort: packets/s of any traffic to one address that make an attack (0 turns it off)")
+	rate(&f.bps, "threshold-bps", def.BPS, "last resort: bits/s of any traffic to one address, e.g. 8G (0 turns it off)")
+	rate(&f.udp, "threshold-udp-pps", def.UDPPPS, "also an attack above this many unanswered UDP packets/s (0: off)")
+	rate(&f.syn, "threshold-syn-pps", def.SYNPPS, "also an attack above this many unanswered SYNs/s (0: off)")
+	rate(&f.icmp, "threshold-icmp-pps", def.ICMPPPS, "also an attack above this many unsolicited ICMP packets/s (0: off)")
+	rate(&f.frag, "threshold-fragment-pps", def.FragmentPPS, "also an attack above this many unexplained IP fragments/s (0: off)")
+	rate(&f.gre, "threshold-gre-pps", def.GREPPS, "also an attack above this many unsolicited GRE packets/s (0: off)")
+	rate(&f.amp, "threshold-amplification-pps", def.AmplificationPPS, "also an attack above this many unsolicited packets/s from amplification services (DNS, NTP, …; 0: off)")
+	rate(&f.prefixPPS, "threshold-prefix-pps", 0, "attack-shaped packets/s to a whole prefix (carpet bombing); 0 means 4× --attack-pps")
+	rate(&f.prefixBPS, "threshold-prefix-bps", 0, "attack-shaped bits/s to a whole prefix; 0 means 4× --attack-bps")
 	fs.Uint64Var(&f.d.CarpetMinTargets, "carpet-min-targets", def.CarpetMinTargets, "distinct destinations that make prefix-wide traffic carpet bombing")
 	fs.DurationVar(&f.d.Learn, "learn", def.Learn, "traffic seen before learned baselines apply")
 	fs.Float64Var(&f.d.Sigma, "baseline-sigma", def.Sigma, "learned threshold: mean + this many standard deviations")
@@ -58,12 +61,14 @@ func (f *agentFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.d.Reonset, "reonset", def.Reonset, "a new onset this soon after the end continues the same attack")
 	fs.DurationVar(&f.d.UpdateEvery, "update-every", def.UpdateEvery, "attack.updated period while an attack lasts")
 	rate(&f.link, "link-capacity", def.LinkBPS, "capacity of the protected link in bits/s, for severity, e.g. 10G")
-	fs.IntVar(&f.d.MaxHosts, "max-hosts", def.MaxHosts, "addresses tracked one by one (about 7 KiB each); beyond, new ones count for their prefix only")
-	fs.StringVar(&f.severity, "severity-ratios", "2,5,20", "magnitudes over threshold that make an attack medium, high, critical")
+	fs.IntVar(&f.d.MaxHosts, "max-hosts", def.MaxHosts, "addresses tracked one by one (about 4 KiB each); beyond, new ones count for their prefix only")
+	fs.UintVar(&f.d.FlowTableBits, "flow-table-bits", def.FlowTableBits, "conversations remembered: 2^bits per table (18: 262,144, 4 MiB each)")
+	fs.StringVar(&f.severity, "severity-ratios", "1,2.5,25", "magnitudes over the limit crossed that make an attack medium, high, critical")
 }
 
 func (f *agentFlags) settings() (detect.Settings, error) {
 	s := f.d
+	s.AttackPPS, s.AttackBPS = uint64(f.attackPPS), uint64(f.attackBPS)
 	s.PPS, s.BPS, s.UDPPPS, s.SYNPPS, s.ICMPPPS = uint64(f.pps), uint64(f.bps), uint64(f.udp), uint64(f.syn), uint64(f.icmp)
 	s.FragmentPPS, s.GREPPS, s.AmplificationPPS = uint64(f.frag), uint64(f.gre), uint64(f.amp)
 	s.PrefixPPS, s.PrefixBPS, s.MinPPS, s.MinBPS, s.LinkBPS = uint64(f.prefixPPS), uint64(f.prefixBPS), uint64(f.minPPS), uint64(f.minBPS), uint64(f.link)
@@ -76,7 +81,7 @@ func (f *agentFlags) settings() (detect.Settings, error) {
 	}
 	parts := strings.Split(f.severity, ",")
 	if len(parts) != 3 {
-		return s, &config.Error{Msg: "severity-ratios: want three numbers such as 2,5,20"}
+		return s, &config.Error{Msg: "severity-ratios: want three numbers such as 1,2.5,25"}
 	}
 	for i, p := range parts {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
@@ -120,11 +125,21 @@ replays a pcap or pcapng capture, with detection on the capture's own
 timestamps so that any --replay-speed gives the same result, and the agent
 exits once the replay is reported in full.
 
-Thresholds follow FastNetMon's: per protected address, in total and per
-kind of traffic (rates take k, M, G: 200k, 2G). After --learn of traffic,
-learned baselines (mean + sigma·sd, at least factor·mean, never below the
-floors) also apply. Severity: the magnitude over the threshold crossed
-(--severity-ratios) or the share of --link-capacity used (20/50/90 %).`, `
+Detection looks at both directions: per protected address it counts
+attack-shaped traffic, what the address did not ask for — SYNs whose
+handshake never completes, SYN-ACKs, ACKs and RSTs of connections it
+never opened, UDP from endpoints it never sent to and does not answer
+(named by the amplification service or the port it comes from),
+fragments of such datagrams, ICMP and GRE it did not ask for — and
+raises an attack at 10 kpps or 50 Mbit/s of it (--attack-pps,
+--attack-bps). Busy normal traffic, however fast, is asked for and
+raises nothing. All traffic to one address over --threshold-pps or
+--threshold-bps (1M, 8G) is the last resort for what no signature
+explains. After --learn, each address's own attack-shaped traffic sets
+its limit (mean + sigma·sd, at least factor·mean, never below the
+floors). Rates take k, M, G (10k, 50M). Severity: the magnitude over the
+limit crossed (--severity-ratios: medium at the limit, high at 2.5×,
+critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
   stormwatch agent --server https://status.example.com --token swn_… \
     --prefix 203.0.113.0/24 --interface eth1
   stormwatch agent --server https://status.example.com --token swn_… \
@@ -132,7 +147,7 @@ floors) also apply. Severity: the magnitude over the threshold crossed
   stormwatch agent --server https://status.example.com --token swn_… \
     --prefix 203.0.113.0/24 --pcap attack.pcap --replay-speed 10x
   STORMWATCH_TOKEN=swn_… stormwatch agent --server http://127.0.0.1:8080 --prefix 203.0.113.0/24 \
-    --pcap capture.pcapng --threshold-pps 100k --threshold-bps 1G --link-capacity 10G \
+    --pcap capture.pcapng --attack-pps 20k --attack-bps 100M --link-capacity 10G \
     --mitigation-command "/usr/local/bin/blackhole --from-stdin"`, stderr)
 	var af agentFlags
 	af.register(fs)

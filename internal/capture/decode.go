@@ -89,8 +89,9 @@ func decodeIPv4(b []byte, p *detect.Packet) error {
 	p.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	p.Size = total
 	p.Count, p.Bytes = 1, uint64(total)
-	p.Fragment = offset != 0 || more
-	p.SrcPort, p.DstPort, p.TCPFlags = 0, 0, 0
+	p.Fragment, p.LaterFragment = offset != 0 || more, offset != 0
+	p.FragID = uint32(binary.BigEndian.Uint16(b[4:6]))
+	p.SrcPort, p.DstPort, p.TCPFlags, p.ICMPType = 0, 0, 0, 0
 	if offset != 0 {
 		return nil // later fragments carry no transport header
 	}
@@ -108,8 +109,8 @@ func decodeIPv6(b []byte, p *detect.Packet) error {
 	p.Dst = netip.AddrFrom16([16]byte(b[24:40]))
 	p.Size = payload + 40
 	p.Count, p.Bytes = 1, uint64(payload)+40
-	p.Fragment = false
-	p.SrcPort, p.DstPort, p.TCPFlags = 0, 0, 0
+	p.Fragment, p.LaterFragment, p.FragID = false, false, 0
+	p.SrcPort, p.DstPort, p.TCPFlags, p.ICMPType = 0, 0, 0, 0
 	rest := b[40:]
 	// Walk the extension headers that may precede the transport header.
 	for range 8 {
@@ -131,7 +132,8 @@ func decodeIPv6(b []byte, p *detect.Packet) error {
 				return nil
 			}
 			off := binary.BigEndian.Uint16(rest[2:4])
-			p.Fragment = true
+			p.Fragment, p.LaterFragment = true, off>>3 != 0
+			p.FragID = binary.BigEndian.Uint32(rest[4:8])
 			next = rest[0]
 			if off>>3 != 0 {
 				p.Proto = next
@@ -161,6 +163,12 @@ func transport(p *detect.Packet, b []byte) {
 		if len(b) >= 4 {
 			p.SrcPort = binary.BigEndian.Uint16(b[0:2])
 			p.DstPort = binary.BigEndian.Uint16(b[2:4])
+		}
+	case detect.ProtoICMP, detect.ProtoICMPv6:
+		if len(b) >= 6 {
+			p.ICMPType = b[0]
+			// The echo identifier, as a port: it ties a reply to its request.
+			p.SrcPort = binary.BigEndian.Uint16(b[4:6])
 		}
 	}
 }

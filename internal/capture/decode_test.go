@@ -27,13 +27,13 @@ func TestDecode(t *testing.T) {
 		wantErr  error
 		checkErr bool
 	}{
-		{"udp over ethernet", LinkEthernet, eth(8, 0, ipv4UDP...), detect.Packet{Proto: 17, SrcPort: 53, DstPort: 8080, Size: 40,
+		{"udp over ethernet", LinkEthernet, eth(8, 0, ipv4UDP...), detect.Packet{Proto: 17, SrcPort: 53, DstPort: 8080, Size: 40, FragID: 1,
 			Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.MustParseAddr("203.0.113.7"), Count: 1, Bytes: 40}, nil, false},
-		{"vlan tagged", LinkEthernet, eth(0x81, 0, append([]byte{0, 10, 8, 0}, ipv4UDP...)...), detect.Packet{Proto: 17, SrcPort: 53, DstPort: 8080, Size: 40,
+		{"vlan tagged", LinkEthernet, eth(0x81, 0, append([]byte{0, 10, 8, 0}, ipv4UDP...)...), detect.Packet{Proto: 17, SrcPort: 53, DstPort: 8080, Size: 40, FragID: 1,
 			Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.MustParseAddr("203.0.113.7"), Count: 1, Bytes: 40}, nil, false},
-		{"later fragment", LinkRaw, ipv4Frag, detect.Packet{Proto: 17, Fragment: true, Size: 40,
+		{"later fragment", LinkRaw, ipv4Frag, detect.Packet{Proto: 17, Fragment: true, LaterFragment: true, FragID: 1, Size: 40,
 			Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.MustParseAddr("203.0.113.7"), Count: 1, Bytes: 40}, nil, false},
-		{"tcp syn", LinkRaw, tcpSYN, detect.Packet{Proto: 6, SrcPort: 12345, DstPort: 443, TCPFlags: detect.FlagSYN, Size: 40,
+		{"tcp syn", LinkRaw, tcpSYN, detect.Packet{Proto: 6, SrcPort: 12345, DstPort: 443, TCPFlags: detect.FlagSYN, Size: 40, FragID: 1,
 			Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.MustParseAddr("203.0.113.7"), Count: 1, Bytes: 40}, nil, false},
 		{"ipv6 udp", LinkRaw, ipv6UDP, detect.Packet{Proto: 17, SrcPort: 123, DstPort: 4096, Size: 48,
 			Src: netip.MustParseAddr("2001:db8::1"), Dst: netip.MustParseAddr("2001:db8::2"), Count: 1, Bytes: 48}, nil, false},

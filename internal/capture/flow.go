@@ -241,6 +241,7 @@ func flowPacket(p detect.Packet, pkts, octets uint64, rate uint32, first, last, 
 		octets = octets * uint64(time.Second) / uint64(d)
 	}
 	p.Count, p.Bytes = max(pkts, 1), octets
+	p.Flow = true
 	p.At = now
 	if !last.IsZero() && last.Before(now.Add(time.Minute)) && last.After(now.Add(-10*time.Minute)) {
 		p.At = last
@@ -278,6 +279,7 @@ func (c *FlowCollector) decodeSFlow(data []byte, out []detect.Packet) ([]detect.
 			p.At = now
 			p.Count = uint64(rate)
 			p.Bytes = uint64(p.Size) * uint64(rate)
+			p.Sampled = rate > 1
 			out = append(out, p)
 		}
 	}

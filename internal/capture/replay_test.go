@@ -20,14 +20,11 @@ var (
 	start  = time.Date(2026, 6, 7, 2, 14, 0, 0, time.UTC)
 )
 
-// testSettings scale the thresholds down so that test captures stay small:
-// 15 kpps or 150 Mbit/s per address, 1 Gbit/s link.
+// testSettings are the defaults as shipped, for the test prefix, with a
+// 1 Gbit/s link.
 func testSettings() detect.Settings {
 	s := detect.DefaultSettings()
 	s.Prefixes = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
-	s.PPS, s.BPS = 15_000, 150_000_000
-	s.UDPPPS, s.SYNPPS, s.ICMPPPS, s.FragmentPPS, s.GREPPS, s.AmplificationPPS = 12_000, 5_000, 5_000, 5_000, 5_000, 5_000
-	s.PrefixPPS, s.PrefixBPS = 20_000, 200_000_000
 	s.LinkBPS = 1_000_000_000
 	return s
 }
@@ -83,21 +80,21 @@ func TestReplayAttacks(t *testing.T) {
 		vectors  []string
 		title    string
 	}{
-		{"udp flood", []pcapgen.Mix{{Kind: pcapgen.UDPFlood(ip, 512), PPS: 30_000}}, "udp_flood", "medium", nil, "UDP flood on 203.0.113.7"},
+		{"udp flood", []pcapgen.Mix{{Kind: pcapgen.UDPFlood(ip, 512), PPS: 30_000}}, "udp_flood", "high", nil, "UDP flood on 203.0.113.7"},
 		{"syn flood", []pcapgen.Mix{{Kind: pcapgen.TCPFlags(ip, 443, true, false, false, false), PPS: 30_000}}, "syn_flood", "high", nil, "SYN flood on 203.0.113.7 — "},
-		{"ack flood", []pcapgen.Mix{{Kind: pcapgen.TCPFlags(ip, 443, false, true, false, false), PPS: 40_000}}, "ack_flood", "medium", nil, "ACK flood"},
-		{"rst flood", []pcapgen.Mix{{Kind: pcapgen.TCPFlags(ip, 443, false, false, true, false), PPS: 40_000}}, "rst_fin_flood", "medium", nil, "RST/FIN flood"},
+		{"ack flood", []pcapgen.Mix{{Kind: pcapgen.TCPFlags(ip, 443, false, true, false, false), PPS: 40_000}}, "ack_flood", "high", nil, "ACK flood"},
+		{"rst flood", []pcapgen.Mix{{Kind: pcapgen.TCPFlags(ip, 443, false, false, true, false), PPS: 40_000}}, "rst_fin_flood", "high", nil, "RST/FIN flood"},
 		{"icmp flood", []pcapgen.Mix{{Kind: pcapgen.ICMPFlood(ip, 56), PPS: 20_000}}, "icmp_flood", "medium", nil, "ICMP flood"},
-		{"dns amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 53, 1400), PPS: 20_000}}, "dns_amplification", "medium", nil, "UDP flood (DNS amplification) on 203.0.113.7 — 2"},
+		{"dns amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 53, 1400), PPS: 20_000}}, "dns_amplification", "high", nil, "UDP flood (DNS amplification) on 203.0.113.7 — 2"},
 		{"ntp amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 123, 468), PPS: 20_000}}, "ntp_amplification", "medium", nil, "NTP amplification"},
 		{"ssdp amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 1900, 320), PPS: 20_000}}, "ssdp_amplification", "medium", nil, "SSDP amplification"},
 		{"memcached amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 11211, 1400), PPS: 60_000}}, "memcached_amplification", "high", nil, "memcached amplification"},
-		{"cldap amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 389, 1400), PPS: 20_000}}, "cldap_amplification", "medium", nil, "CLDAP amplification"},
-		{"chargen amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 19, 1000), PPS: 20_000}}, "chargen_amplification", "medium", nil, "chargen amplification"},
-		{"snmp amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 161, 1200), PPS: 20_000}}, "snmp_amplification", "medium", nil, "SNMP amplification"},
-		{"ws-discovery amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 3702, 900), PPS: 20_000}}, "wsd_amplification", "medium", nil, "WS-Discovery amplification"},
-		{"unknown reflection", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 37810, 600), PPS: 20_000}}, "reflection_37810", "low", nil, "reflection from UDP port 37810"},
-		{"fragment flood", []pcapgen.Mix{{Kind: pcapgen.Fragments(ip, 1000), PPS: 20_000}}, "fragment_flood", "medium", nil, "IP fragment flood"},
+		{"cldap amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 389, 1400), PPS: 20_000}}, "cldap_amplification", "high", nil, "CLDAP amplification"},
+		{"chargen amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 19, 1000), PPS: 20_000}}, "chargen_amplification", "high", nil, "chargen amplification"},
+		{"snmp amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 161, 1200), PPS: 20_000}}, "snmp_amplification", "high", nil, "SNMP amplification"},
+		{"ws-discovery amplification", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 3702, 900), PPS: 20_000}}, "wsd_amplification", "high", nil, "WS-Discovery amplification"},
+		{"unknown reflection", []pcapgen.Mix{{Kind: pcapgen.Reflected(ip, 37810, 600), PPS: 20_000}}, "reflection_37810", "medium", nil, "reflection from UDP port 37810"},
+		{"fragment flood", []pcapgen.Mix{{Kind: pcapgen.Fragments(ip, 1000), PPS: 20_000}}, "fragment_flood", "high", nil, "IP fragment flood"},
 		{"gre flood", []pcapgen.Mix{{Kind: pcapgen.GREFlood(ip, 512), PPS: 20_000}}, "gre_flood", "medium", nil, "GRE flood"},
 		{"multi-vector", []pcapgen.Mix{{Kind: pcapgen.TCPFlags(ip, 443, true, false, false, false), PPS: 25_000}, {Kind: pcapgen.Reflected(ip, 53, 1400), PPS: 12_000}},
 			"syn_flood", "high", []string{"syn_flood", "dns_amplification"}, "Multi-vector attack: SYN flood + DNS amplification on 203.0.113.7"},
@@ -162,7 +159,7 @@ func checkLifecycle(t *testing.T, events []detect.Event, target string) {
 func TestReplayCarpetBombing(t *testing.T) {
 	var mixes []pcapgen.Mix
 	for i := 1; i <= 64; i++ {
-		mixes = append(mixes, pcapgen.Mix{Kind: pcapgen.UDPFlood(net.IPv4(203, 0, 113, byte(i)), 256), PPS: 500})
+		mixes = append(mixes, pcapgen.Mix{Kind: pcapgen.UDPFlood(net.IPv4(203, 0, 113, byte(i)), 256), PPS: 1000})
 	}
 	s := attackScenario(mixes...)
 	events := replay(t, s, 0)

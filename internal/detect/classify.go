@@ -8,14 +8,16 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 )
 
-// minShare is the share of a window's packets that makes a vector.
+// minShare is the share of the attack-shaped traffic that makes a
+// vector.
 const minShare = 0.2
 
-// classify names the vectors of a window's traffic, the largest first.
-// topPort is the dominant UDP source port and topShare its share of the
-// UDP packets that carry ports.
+// classify names the vectors of a window's attack-shaped traffic, the
+// largest first. topPort is the dominant source port of its unsolicited
+// UDP and topShare that port's share of it.
 func classify(c *counters, topPort uint16, topShare float64) []Vector {
-	total := float64(c.pkts)
+	shaped, _ := c.shaped()
+	total := float64(shaped)
 	if total == 0 {
 		return nil
 	}
@@ -26,69 +28,54 @@ func classify(c *counters, topPort uint16, topShare float64) []Vector {
 		}
 		out = append(out, Vector{Type: typ, Proto: proto, PPS: pkts, BPS: bytes * 8, Confidence: clamp01(conf)})
 	}
-	// Fragments without a UDP header are judged as fragments below.
-	udpLeft := c.classPkts[classUDP] - min(c.fragUDP, c.classPkts[classUDP])
-	udpBytesLeft := c.classBytes[classUDP] - min(c.classBytes[classUDP], c.fragUDP*uint64(avgSize(c)))
+	// Unsolicited UDP: by the service it comes from, then a port that
+	// dominates the rest, then a plain flood. Fragments of a datagram
+	// were counted with it.
+	udpLeft, udpBytesLeft := c.unansweredUDP()
 	for i, s := range sw.Services {
-		n := c.servicePkts[i]
+		n := min(c[cService+i], udpLeft)
 		if float64(n)/total < minShare {
 			continue
 		}
-		avg := float64(c.serviceBytes[i]) / float64(n)
+		b := min(c[cServiceBytes+i], udpBytesLeft)
 		conf := float64(n) / total
-		if avg >= 400 { // amplified responses are large
+		if float64(b)/float64(n) >= 400 { // amplified answers are large
 			conf += 0.2
 		}
-		out = append(out, Vector{Type: VectorAmplification, Service: s.Key, Port: s.Port, Proto: "udp", PPS: n,
-			BPS: c.serviceBytes[i] * 8, Confidence: clamp01(conf)})
+		out = append(out, Vector{Type: VectorAmplification, Service: s.Key, Port: s.Port, Proto: "udp", PPS: n, BPS: b * 8,
+			Confidence: clamp01(conf)})
 		udpLeft -= n
-		udpBytesLeft -= c.serviceBytes[i]
+		udpBytesLeft -= b
 	}
-	// A source port that is no known service but carries most of the UDP
-	// traffic is reflection through something else.
-	topPortPkts := uint64(topShare * float64(c.classPkts[classUDP]-min(c.fragUDP, c.classPkts[classUDP])))
-	if servicePort[topPort] < 0 && topShare >= 0.5 && topPortPkts <= udpLeft && float64(topPortPkts)/total >= minShare {
-		bytes := udpBytesLeft * topPortPkts / max(udpLeft, 1)
-		out = append(out, Vector{Type: VectorReflection, Port: topPort, Proto: "udp", PPS: topPortPkts, BPS: bytes * 8,
-			Confidence: clamp01(float64(topPortPkts) / total)})
-		udpLeft -= topPortPkts
-		udpBytesLeft -= bytes
+	if servicePort[topPort] < 0 && topShare >= 0.5 {
+		n := min(uint64(topShare*float64(c[cSig+sigUDP])), udpLeft)
+		if float64(n)/total >= minShare {
+			b := udpBytesLeft * n / max(udpLeft, 1)
+			out = append(out, Vector{Type: VectorReflection, Port: topPort, Proto: "udp", PPS: n, BPS: b * 8,
+				Confidence: clamp01(float64(n) / total)})
+			udpLeft -= n
+			udpBytesLeft -= b
+		}
 	}
 	add(VectorUDPFlood, "udp", udpLeft, udpBytesLeft, float64(udpLeft)/total)
 
-	tcp := c.classPkts[classTCP]
-	tcpBytes := c.classBytes[classTCP]
-	perPkt := func(n uint64) uint64 { return tcpBytes * n / max(tcp, 1) }
-	add(VectorSYNFlood, "tcp", c.syn, perPkt(c.syn), float64(c.syn)/total+0.1)
-	add(VectorRSTFINFlood, "tcp", c.rst+c.fin, perPkt(c.rst+c.fin), float64(c.rst+c.fin)/total)
-	add(VectorACKFlood, "tcp", c.ackOnly, perPkt(c.ackOnly), float64(c.ackOnly)/total)
-	rest := tcp - min(tcp, c.syn+c.rst+c.fin+c.ackOnly)
-	add(VectorTCPFlood, "tcp", rest, perPkt(rest), float64(rest)/total)
-	add(VectorICMPFlood, "icmp", c.classPkts[classICMP], c.classBytes[classICMP], float64(c.classPkts[classICMP])/total)
-	add(VectorGREFlood, "gre", c.classPkts[classGRE], c.classBytes[classGRE], float64(c.classPkts[classGRE])/total)
-
-	// Fragments of amplified responses belong to the amplification; only
-	// fragments that nothing else explains make a fragment flood.
-	frag := c.frag
-	for _, v := range out {
-		if v.Type == VectorAmplification {
-			frag -= min(frag, 2*v.PPS)
-		}
+	for _, k := range []struct {
+		sig        int
+		typ, proto string
+	}{
+		{sigSYN, VectorSYNFlood, "tcp"}, {sigSYNACK, VectorSYNACK, "tcp"}, {sigACK, VectorACKFlood, "tcp"},
+		{sigRSTFIN, VectorRSTFINFlood, "tcp"}, {sigICMP, VectorICMPFlood, "icmp"}, {sigGRE, VectorGREFlood, "gre"},
+		{sigFrag, VectorFragmentFlood, "ip"}, {sigOther, VectorOther, "ip"},
+	} {
+		n, b := c.kind(k.sig)
+		add(k.typ, k.proto, n, b, float64(n)/total+0.1)
 	}
-	add(VectorFragmentFlood, "ip", frag, frag*uint64(avgSize(c)), float64(frag)/total)
-
 	if len(out) == 0 {
-		out = append(out, Vector{Type: VectorOther, Proto: "ip", PPS: c.pkts, BPS: c.bytes * 8, Confidence: 0.3})
+		// Nothing dominates: name the largest kind.
+		out = append(out, Vector{Type: VectorOther, Proto: "ip", PPS: shaped, Confidence: 0.3})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].PPS > out[j].PPS })
 	return out
-}
-
-func avgSize(c *counters) float64 {
-	if c.pkts == 0 {
-		return 0
-	}
-	return float64(c.bytes) / float64(c.pkts)
 }
 
 func clamp01(x float64) float64 {

@@ -26,6 +26,22 @@ func protoClass(p uint8) int {
 	return classOther
 }
 
+// Kinds of attack-shaped traffic: what reaches a protected address that
+// it did not ask for.
+const (
+	sigSYN    = iota // SYNs; those whose handshake completes are counted in cSynDone and taken off
+	sigSYNACK        // SYN-ACKs for connections the address never opened
+	sigACK           // ACKs and data of connections it takes no part in
+	sigRSTFIN        // RSTs and FINs of connections it takes no part in
+	sigUDP           // UDP from endpoints it never sent to; those it answers are counted in cUDPAnswered and taken off
+	sigFrag          // fragments of datagrams nothing explains
+	sigICMP          // ICMP but replies to its own echo requests
+	sigGRE           // GRE from peers it does not tunnel with
+	sigOther         // other protocols from peers it does not talk to
+	nSigs
+	noSig = nSigs // asked for: not attack-shaped
+)
+
 // nServices bounds the per-service counters; the index is the position in
 // sw.Services.
 const nServices = sw.NumServices
@@ -46,140 +62,82 @@ var servicePort = func() [65536]int8 {
 	return t
 }()
 
-// Packet size buckets: <128, <512, <1024, ≥1024 bytes.
-const nSizes = 4
+// Positions in counters.
+const (
+	cPkts             = 0
+	cBytes            = 1
+	cClassPkts        = 2
+	cClassBytes       = cClassPkts + nClasses
+	cSig              = cClassBytes + nClasses
+	cSigBytes         = cSig + nSigs
+	cSynDone          = cSigBytes + nSigs
+	cUDPAnswered      = cSynDone + 1
+	cUDPAnsweredBytes = cUDPAnswered + 1
+	cService          = cUDPAnsweredBytes + 1
+	cServiceBytes     = cService + nServices
+	nCounters         = cServiceBytes + nServices
+)
 
-func sizeBucket(n uint16) int {
-	switch {
-	case n < 128:
-		return 0
-	case n < 512:
-		return 1
-	case n < 1024:
-		return 2
-	}
-	return 3
-}
-
-// counters are the counts of one tick (or, summed, of a window).
-type counters struct {
-	pkts, bytes  uint64
-	classPkts    [nClasses]uint64
-	classBytes   [nClasses]uint64
-	syn, synAck  uint64
-	ackOnly      uint64
-	rst, fin     uint64
-	frag         uint64
-	fragUDP      uint64 // UDP fragments without their header (no ports)
-	sizes        [nSizes]uint64
-	servicePkts  [nServices]uint64
-	serviceBytes [nServices]uint64
-}
-
-func (c *counters) add(p *Packet) {
-	n, b := p.Count, p.Bytes
-	c.pkts += n
-	c.bytes += b
-	k := protoClass(p.Proto)
-	c.classPkts[k] += n
-	c.classBytes[k] += b
-	c.sizes[sizeBucket(p.Size)] += n
-	if p.Fragment {
-		c.frag += n
-		if k == classUDP && p.SrcPort == 0 {
-			c.fragUDP += n
-		}
-	}
-	switch k {
-	case classTCP:
-		f := p.TCPFlags
-		switch {
-		case f&FlagSYN != 0 && f&FlagACK == 0:
-			c.syn += n
-		case f&FlagSYN != 0:
-			c.synAck += n
-		case f&(FlagRST|FlagFIN) != 0:
-			if f&FlagRST != 0 {
-				c.rst += n
-			} else {
-				c.fin += n
-			}
-		case f&FlagACK != 0 && f&FlagPSH == 0 && p.Size < 100:
-			// Bare ACKs: bulk data segments (large) are not ACK floods.
-			c.ackOnly += n
-		}
-	case classUDP:
-		if s := servicePort[p.SrcPort]; s >= 0 {
-			c.servicePkts[s] += n
-			c.serviceBytes[s] += b
-		}
-	}
-}
+// counters are the counts of one tick (or, summed, of a window): all
+// inbound traffic by class, attack-shaped traffic by kind, and
+// unsolicited UDP by the amplification service it comes from.
+type counters [nCounters]uint64
 
 func (c *counters) plus(o *counters) {
-	c.pkts += o.pkts
-	c.bytes += o.bytes
-	for i := range c.classPkts {
-		c.classPkts[i] += o.classPkts[i]
-		c.classBytes[i] += o.classBytes[i]
-	}
-	c.syn += o.syn
-	c.synAck += o.synAck
-	c.ackOnly += o.ackOnly
-	c.rst += o.rst
-	c.fin += o.fin
-	c.frag += o.frag
-	c.fragUDP += o.fragUDP
-	for i := range c.sizes {
-		c.sizes[i] += o.sizes[i]
-	}
-	for i := range c.servicePkts {
-		c.servicePkts[i] += o.servicePkts[i]
-		c.serviceBytes[i] += o.serviceBytes[i]
+	for i := range c {
+		c[i] += o[i]
 	}
 }
 
 func (c *counters) minus(o *counters) {
-	c.pkts -= o.pkts
-	c.bytes -= o.bytes
-	for i := range c.classPkts {
-		c.classPkts[i] -= o.classPkts[i]
-		c.classBytes[i] -= o.classBytes[i]
-	}
-	c.syn -= o.syn
-	c.synAck -= o.synAck
-	c.ackOnly -= o.ackOnly
-	c.rst -= o.rst
-	c.fin -= o.fin
-	c.frag -= o.frag
-	c.fragUDP -= o.fragUDP
-	for i := range c.sizes {
-		c.sizes[i] -= o.sizes[i]
-	}
-	for i := range c.servicePkts {
-		c.servicePkts[i] -= o.servicePkts[i]
-		c.serviceBytes[i] -= o.serviceBytes[i]
+	for i := range c {
+		c[i] -= o[i]
 	}
 }
 
 // scale multiplies every count by num/den, to turn the counts of a part
 // of a second into rates.
 func (c *counters) scale(num, den uint64) {
-	f := func(x *uint64) { *x = *x * num / den }
-	f(&c.pkts)
-	f(&c.bytes)
-	for i := range c.classPkts {
-		f(&c.classPkts[i])
-		f(&c.classBytes[i])
+	for i := range c {
+		c[i] = c[i] * num / den
 	}
-	for _, x := range []*uint64{&c.syn, &c.synAck, &c.ackOnly, &c.rst, &c.fin, &c.frag, &c.fragUDP} {
-		f(x)
+}
+
+func sat(a, b uint64) uint64 {
+	if a > b {
+		return a - b
 	}
-	for i := range c.sizes {
-		f(&c.sizes[i])
+	return 0
+}
+
+// unansweredSYN is the SYNs whose handshake did not complete.
+func (c *counters) unansweredSYN() uint64 { return sat(c[cSig+sigSYN], c[cSynDone]) }
+
+// unansweredUDP is the unsolicited UDP the address did not answer, in
+// packets and bytes.
+func (c *counters) unansweredUDP() (uint64, uint64) {
+	return sat(c[cSig+sigUDP], c[cUDPAnswered]), sat(c[cSigBytes+sigUDP], c[cUDPAnsweredBytes])
+}
+
+// kind is attack-shaped traffic of kind k after what was answered is
+// taken off, in packets and bytes.
+func (c *counters) kind(k int) (uint64, uint64) {
+	switch k {
+	case sigSYN:
+		n := c.unansweredSYN()
+		return n, c[cSigBytes+sigSYN] * n / max(c[cSig+sigSYN], 1)
+	case sigUDP:
+		return c.unansweredUDP()
 	}
-	for i := range c.servicePkts {
-		f(&c.servicePkts[i])
-		f(&c.serviceBytes[i])
+	return c[cSig+k], c[cSigBytes+k]
+}
+
+// shaped is all attack-shaped traffic, in packets and bytes.
+func (c *counters) shaped() (pps, bytes uint64) {
+	for k := range nSigs {
+		n, b := c.kind(k)
+		pps += n
+		bytes += b
 	}
+	return pps, bytes
 }

@@ -104,8 +104,8 @@ func TestSeverity(t *testing.T) {
 		bps   uint64
 		want  string
 	}{
-		{1.2, 0, "low"}, {2, 0, "medium"}, {5, 0, "high"}, {20, 0, "critical"},
-		{1.1, 2_000_000_000, "medium"}, {1.1, 5_000_000_000, "high"}, {1.1, 9_000_000_000, "critical"},
+		{0.9, 0, "low"}, {1.2, 0, "medium"}, {2.5, 0, "high"}, {25, 0, "critical"},
+		{0.5, 2_000_000_000, "medium"}, {1.1, 5_000_000_000, "high"}, {1.1, 9_000_000_000, "critical"},
 	}
 	for _, tt := range tests {
 		if got := severityFor(&s, tt.ratio, tt.bps); got != tt.want {

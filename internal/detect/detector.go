@@ -72,6 +72,8 @@ type attack struct {
 	vectors            []Vector
 	severity           string
 	mitigated, ended   bool
+	// reason says which limit the onset crossed, and by how much.
+	reason string
 }
 
 // Detector consumes packets in time order and returns attack events.
@@ -81,7 +83,12 @@ type Detector struct {
 	prefixes []*target
 	nets     []netip.Prefix
 	hosts    map[netip.Addr]*target
-	node     counters // all protected traffic of the current tick
+	// talked holds the conversations the protected addresses take part
+	// in (they sent on them); pending the ones others started that are
+	// not answered yet (SYNs, first datagrams); frags the verdicts on
+	// datagrams whose later fragments are still to come.
+	talked, pending, frags *flowTable
+	node     counters // all traffic to protected addresses in the current tick
 	nodeWin  counters
 	nodeRing [windowTicks]counters
 	tick     int64
@@ -95,7 +102,12 @@ type Detector struct {
 
 // New returns a detector for settings s (validate them first).
 func New(s Settings) *Detector {
-	d := &Detector{s: s, hosts: map[netip.Addr]*target{}, learn: int(s.Learn / time.Second)}
+	bits := s.FlowTableBits
+	if bits == 0 {
+		bits = DefaultSettings().FlowTableBits
+	}
+	d := &Detector{s: s, hosts: map[netip.Addr]*target{}, learn: int(s.Learn / time.Second),
+		talked: newFlowTable(bits), pending: newFlowTable(bits), frags: newFlowTable(max(bits, 12) - 4)}
 	for _, p := range s.Prefixes {
 		d.nets = append(d.nets, p.Masked())
 		d.prefixes = append(d.prefixes, &target{name: p.Masked().String(), dsts: &[2]hll{}, sk: &sketches{}})
@@ -107,7 +119,7 @@ func New(s Settings) *Detector {
 // quarter of a threshold: from then on its sources are worth sketching,
 // well before an attack could start.
 func (d *Detector) nearThreshold(t *target) bool {
-	m, _, _ := d.magnitude(t, false)
+	m, _ := d.magnitude(t, false)
 	return m >= 0.25
 }
 
@@ -115,44 +127,90 @@ const tickNanos = int64(Tick)
 
 // Observe accounts one packet and returns the events its time caused (the
 // ticks it closed). The returned slice is reused by the next call.
+// Packets to a protected address are judged and counted; packets from one
+// teach what it asked for.
 func (d *Detector) Observe(p *Packet) []Event {
 	d.events = d.events[:0]
 	d.advance(p.At.UnixNano() / tickNanos)
-	pi := -1
-	for i, n := range d.nets {
-		if n.Contains(p.Dst) {
-			pi = i
-			break
-		}
+	if d.protected(p.Src) >= 0 {
+		d.outbound(p)
 	}
+	pi := d.protected(p.Dst)
 	if pi < 0 {
 		return d.events
 	}
 	pre := d.prefixes[pi]
+	v := d.judge(p)
 	sh := addrHash(p.Src)
 	if h := d.hosts[p.Dst]; h != nil {
-		h.account(p, sh, d.tick)
+		h.account(p, &v, sh, d.tick)
 	} else if len(d.hosts) < d.s.MaxHosts {
 		h = &target{name: p.Dst.String(), prefix: pre}
 		d.hosts[p.Dst] = h
-		h.account(p, sh, d.tick)
+		h.account(p, &v, sh, d.tick)
 	}
 	// Past MaxHosts, new addresses count for their prefix only (carpet
 	// bombing stays visible) until idle ones are forgotten.
-	pre.account(p, sh, d.tick)
-	pre.dsts[0].add(addrHash(p.Dst))
-	d.node.add(p)
+	pre.account(p, &v, sh, d.tick)
+	if v.sig != noSig {
+		pre.dsts[0].add(addrHash(p.Dst))
+	}
+	d.node[cPkts] += p.Count
+	d.node[cBytes] += p.Bytes
 	return d.events
 }
 
-func (t *target) account(p *Packet, srcHash uint64, tick int64) {
-	t.ring[t.cur].add(p)
+// protected returns the index of the prefix holding a, or -1.
+func (d *Detector) protected(a netip.Addr) int {
+	for i, n := range d.nets {
+		if n.Contains(a) {
+			return i
+		}
+	}
+	return -1
+}
+
+func (t *target) account(p *Packet, v *verdict, srcHash uint64, tick int64) {
+	c := &t.ring[t.cur]
+	n, b := p.Count, p.Bytes
+	c[cPkts] += n
+	c[cBytes] += b
+	k := protoClass(p.Proto)
+	c[cClassPkts+k] += n
+	c[cClassBytes+k] += b
 	t.lastSeen = tick
+	if v.sig == noSig {
+		return
+	}
+	c[cSig+v.sig] += n
+	c[cSigBytes+v.sig] += b
+	if v.service >= 0 {
+		c[cService+int(v.service)] += n
+		c[cServiceBytes+int(v.service)] += b
+	}
 	if k := t.sk; k != nil {
 		k.srcs[0].add(srcHash)
-		k.heavy[0].add(p.Src, srcHash, p.Count)
-		if p.Proto == ProtoUDP && p.SrcPort != 0 { // later fragments carry no ports
-			k.ports[0].add(p.SrcPort, p.Count)
+		k.heavy[0].add(p.Src, srcHash, n)
+		if v.sig == sigUDP && v.port != 0 {
+			k.ports[0].add(v.port, n)
+		}
+	}
+}
+
+// answered counts, for the protected address a, traffic it answered:
+// handshakes completed and unsolicited datagrams it replied to.
+func (d *Detector) answered(a netip.Addr, slot int, n, b uint64) {
+	if h := d.hosts[a]; h != nil {
+		h.ring[h.cur][slot] += n
+		if slot == cUDPAnswered {
+			h.ring[h.cur][cUDPAnsweredBytes] += b
+		}
+	}
+	if pi := d.protected(a); pi >= 0 {
+		pre := d.prefixes[pi]
+		pre.ring[pre.cur][slot] += n
+		if slot == cUDPAnswered {
+			pre.ring[pre.cur][cUDPAnsweredBytes] += b
 		}
 	}
 }
@@ -197,11 +255,11 @@ func (d *Detector) advance(tick int64) {
 // quiet reports whether closing more empty ticks would change nothing
 // but the clock: no traffic left in any window, no attack under way.
 func (d *Detector) quiet() bool {
-	if d.nodeWin.pkts != 0 || d.node.pkts != 0 {
+	if d.nodeWin[cPkts] != 0 || d.node[cPkts] != 0 {
 		return false
 	}
 	for _, t := range d.targets() {
-		if t.window.pkts != 0 || t.ring[t.cur].pkts != 0 || t.anomaly != 0 || (t.attack != nil && !t.attack.ended) {
+		if t.window[cPkts] != 0 || t.ring[t.cur][cPkts] != 0 || t.anomaly != 0 || (t.attack != nil && !t.attack.ended) {
 			return false
 		}
 	}
@@ -250,30 +308,33 @@ func (d *Detector) closeTick() {
 	// windowTicks ticks later.
 
 	for addr, h := range d.hosts {
-		h.roll(second)
+		h.roll(second, d.tick)
 		if h.sk == nil && d.nearThreshold(h) {
 			h.sk = &sketches{}
 		}
 		d.evaluate(h, now, false)
-		if second && h.attack == nil && h.window.pkts == 0 && d.tick-h.lastSeen > int64(5*time.Minute/Tick) {
+		if second && h.attack == nil && h.window[cPkts] == 0 && d.tick-h.lastSeen > int64(5*time.Minute/Tick) {
 			delete(d.hosts, addr) // idle: forget it, it relearns if it returns
 		}
 	}
 	for _, p := range d.prefixes {
-		p.roll(second)
+		p.roll(second, d.tick)
 		d.evaluate(p, now, true)
 	}
 }
 
-func (t *target) roll(second bool) {
+func (t *target) roll(second bool, tick int64) {
 	t.window.plus(&t.ring[t.cur])
 	t.cur = (t.cur + 1) % len(t.ring)
 	t.window.minus(&t.ring[t.cur]) // the tick that leaves the window
 	t.ring[t.cur] = counters{}
 	if second {
-		if t.attack == nil || t.attack.ended {
-			t.basePPS.update(float64(t.window.pkts))
-			t.baseBPS.update(float64(t.window.bytes * 8))
+		// Baselines learn the address's own attack-shaped traffic while
+		// it is not attacked, and only once it has traffic at all.
+		if (t.attack == nil || t.attack.ended) && t.lastSeen > tick-windowTicks {
+			pps, bytes := t.window.shaped()
+			t.basePPS.update(float64(pps))
+			t.baseBPS.update(float64(bytes * 8))
 		}
 		if t.sk != nil {
 			t.sk.roll()
@@ -290,7 +351,9 @@ func (t *target) roll(second bool) {
 		recent.plus(&t.ring[(t.cur+len(t.ring)-i)%len(t.ring)])
 	}
 	recent.scale(windowTicks, recentTicks)
-	if recent.pkts > t.window.pkts || recent.bytes > t.window.bytes {
+	rp, rb := recent.shaped()
+	wp, wb := t.window.shaped()
+	if rp > wp || rb > wb || recent[cPkts] > t.window[cPkts] {
 		t.rate = recent
 	} else {
 		t.rate = t.window
@@ -300,57 +363,63 @@ func (t *target) roll(second bool) {
 // recentTicks is how many ticks make the "rate now".
 const recentTicks = 3
 
-// magnitude is how far the window is over its thresholds: the largest
-// value/limit over every limit that applies (above 1 is anomalous), with
-// the pps and bps limits that severity measures against.
-func (d *Detector) magnitude(t *target, isPrefix bool) (float64, uint64, uint64) {
+// magnitude is how far the rate is over its limits: the largest
+// value/limit over every limit that applies (above 1 is anomalous), and
+// which limit that was, for the event's explanation.
+func (d *Detector) magnitude(t *target, isPrefix bool) (float64, string) {
 	s := &d.s
 	w := &t.rate
-	pps, bps := w.pkts, w.bytes*8
-	limPPS, limBPS := s.PPS, s.BPS
+	pps, bytes := w.shaped()
+	bps := bytes * 8
+	limPPS, limBPS := s.AttackPPS, s.AttackBPS
 	if isPrefix {
 		limPPS, limBPS = s.PrefixPPS, s.PrefixBPS
 		if limPPS == 0 {
-			limPPS = 4 * s.PPS
+			limPPS = 4 * s.AttackPPS
 		}
 		if limBPS == 0 {
-			limBPS = 4 * s.BPS
+			limBPS = 4 * s.AttackBPS
+		}
+	} else {
+		// A learned baseline replaces the default floor, up or down.
+		if l := t.basePPS.limit(d.learn, s.Sigma, s.Factor, s.MinPPS); l > 0 && limPPS > 0 {
+			limPPS = l
+		}
+		if l := t.baseBPS.limit(d.learn, s.Sigma, s.Factor, s.MinBPS); l > 0 && limBPS > 0 {
+			limBPS = l
 		}
 	}
-	if l := t.basePPS.limit(d.learn, s.Sigma, s.Factor, s.MinPPS); l > 0 && (limPPS == 0 || l < limPPS) && !isPrefix {
-		limPPS = l
-	}
-	if l := t.baseBPS.limit(d.learn, s.Sigma, s.Factor, s.MinBPS); l > 0 && (limBPS == 0 || l < limBPS) && !isPrefix {
-		limBPS = l
-	}
-	m := 0.0
-	over := func(v, lim uint64) {
+	m, why := 0.0, ""
+	over := func(v, lim uint64, name string) {
 		if lim > 0 {
 			if r := float64(v) / float64(lim); r > m {
-				m = r
+				m, why = r, fmt.Sprintf("%s %d over limit %d", name, v, lim)
 			}
 		}
 	}
-	over(pps, limPPS)
-	over(bps, limBPS)
+	over(pps, limPPS, "attack-shaped pps")
+	over(bps, limBPS, "attack-shaped bps")
 	if !isPrefix {
-		over(w.classPkts[classUDP], s.UDPPPS)
-		over(w.classPkts[classICMP], s.ICMPPPS)
-		over(w.classPkts[classGRE], s.GREPPS)
-		over(w.syn, s.SYNPPS)
-		over(w.frag, s.FragmentPPS)
+		over(w[cPkts], s.PPS, "total pps")
+		over(w[cBytes]*8, s.BPS, "total bps")
+		udp, _ := w.unansweredUDP()
+		over(udp, s.UDPPPS, "unanswered UDP pps")
+		over(w[cSig+sigICMP], s.ICMPPPS, "ICMP pps")
+		over(w[cSig+sigGRE], s.GREPPS, "GRE pps")
+		over(w.unansweredSYN(), s.SYNPPS, "unanswered SYN pps")
+		over(w[cSig+sigFrag], s.FragmentPPS, "unexplained fragment pps")
 		var amp uint64
-		for _, n := range w.servicePkts {
-			amp += n
+		for i := range nServices {
+			amp += w[cService+i]
 		}
-		over(amp, s.AmplificationPPS)
+		over(amp, s.AmplificationPPS, "amplification pps")
 	}
-	return m, limPPS, limBPS
+	return m, why
 }
 
 // evaluate runs one target's lifecycle for the tick ending at now.
 func (d *Detector) evaluate(t *target, now time.Time, isPrefix bool) {
-	m, _, _ := d.magnitude(t, isPrefix)
+	m, why := d.magnitude(t, isPrefix)
 	anomalous := m > 1
 	if isPrefix && anomalous {
 		// A prefix is attacked as a whole only when the traffic spreads
@@ -374,6 +443,7 @@ func (d *Detector) evaluate(t *target, now time.Time, isPrefix bool) {
 			a = &attack{id: attackID(t.name, now)}
 			t.attack = a
 		}
+		a.reason = why
 		a.ended, a.phase, a.started, a.lastAbove, a.lastUpdate = false, PhaseDetected, now, now, now
 		a.halfAt = time.Time{}
 		if a.mitigated {
@@ -384,7 +454,7 @@ func (d *Detector) evaluate(t *target, now time.Time, isPrefix bool) {
 		return
 	}
 	d.observeAttack(t, a, m, isPrefix)
-	pps := t.rate.pkts
+	pps, bytes := t.rate.shaped()
 	if anomalous {
 		a.lastAbove = now
 	}
@@ -394,7 +464,7 @@ func (d *Detector) evaluate(t *target, now time.Time, isPrefix bool) {
 		t.anomaly = 0
 		d.emit(t, a, EventEnded, now)
 		return
-	case pps*2 < a.peakPPS && t.rate.bytes*16 < a.peakBPS:
+	case pps*2 < a.peakPPS && bytes*16 < a.peakBPS:
 		if a.halfAt.IsZero() {
 			a.halfAt = now
 		}
@@ -432,7 +502,8 @@ func (d *Detector) anyHostAttacked(p *target) bool {
 // (while the traffic is still high enough to tell) and severity, which
 // only ever rises.
 func (d *Detector) observeAttack(t *target, a *attack, m float64, isPrefix bool) {
-	pps, bps := t.rate.pkts, t.rate.bytes*8
+	pps, bytes := t.rate.shaped()
+	bps := bytes * 8
 	a.peakPPS = max(a.peakPPS, pps)
 	a.peakBPS = max(a.peakBPS, bps)
 	if m > 1 || a.vectors == nil {
@@ -496,9 +567,10 @@ func (d *Detector) emit(t *target, a *attack, typ string, now time.Time) {
 	k := t.sketchesFor()
 	a.seq++
 	a.lastUpdate = now
+	pps, bytes := t.rate.shaped()
 	e := Event{ID: fmt.Sprintf("%s-%d", a.id, a.seq), Type: typ, AttackID: a.id, Seq: a.seq, At: now, Target: t.name,
-		Phase: a.phase, Severity: a.severity, Vectors: append([]Vector(nil), a.vectors...), PPS: t.rate.pkts,
-		BPS: t.rate.bytes * 8, PeakPPS: a.peakPPS, PeakBPS: a.peakBPS, StartedAt: a.started}
+		Phase: a.phase, Severity: a.severity, Vectors: append([]Vector(nil), a.vectors...), PPS: pps,
+		BPS: bytes * 8, PeakPPS: a.peakPPS, PeakBPS: a.peakBPS, StartedAt: a.started, Reason: a.reason}
 	e.Sources, e.TopSources = k.sources(d.tick)
 	if len(a.vectors) > 0 {
 		e.Classification, e.Confidence = a.vectors[0].Key(), a.vectors[0].Confidence
@@ -574,7 +646,7 @@ type Summary struct {
 
 // Summary returns the last second's protected traffic.
 func (d *Detector) Summary() Summary {
-	s := Summary{PPS: d.nodeWin.pkts, BPS: d.nodeWin.bytes * 8, Hosts: len(d.hosts)}
+	s := Summary{PPS: d.nodeWin[cPkts], BPS: d.nodeWin[cBytes] * 8, Hosts: len(d.hosts)}
 	for _, t := range d.targets() {
 		if t.attack != nil && !t.attack.ended {
 			s.ActiveAttacks++

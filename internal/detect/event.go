@@ -31,6 +31,7 @@ const (
 const (
 	VectorUDPFlood      = sw.VectorUDPFlood
 	VectorSYNFlood      = sw.VectorSYNFlood
+	VectorSYNACK        = sw.VectorSYNACKReflection
 	VectorACKFlood      = sw.VectorACKFlood
 	VectorRSTFINFlood   = sw.VectorRSTFINFlood
 	VectorTCPFlood      = sw.VectorTCPFlood

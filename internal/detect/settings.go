@@ -10,23 +10,40 @@ import (
 // Settings configure detection. The zero value is not useful; start from
 // DefaultSettings.
 type Settings struct {
-	// Prefixes are the protected addresses; traffic to others is ignored.
+	// Prefixes are the protected addresses; traffic to others is ignored,
+	// and traffic from them teaches what they asked for.
 	Prefixes []netip.Prefix
 
-	// Static thresholds per protected address, as FastNetMon users know
-	// them (0 turns one off): total packets/s and bits/s, and per kind.
-	PPS, BPS                uint64
+	// AttackPPS and AttackBPS are the attack-shaped traffic (what the
+	// address did not ask for: handshakes never completed, replies to
+	// requests it never made, packets of connections it is not in) to one
+	// address that makes an attack, before a baseline is learned.
+	AttackPPS, AttackBPS uint64
+
+	// Optional limits on one kind of attack-shaped traffic (0: off), for
+	// operators who want a kind caught below AttackPPS.
 	UDPPPS, ICMPPPS, SYNPPS uint64
 	FragmentPPS, GREPPS     uint64
 	AmplificationPPS        uint64 // from any known amplification service
-	PrefixPPS, PrefixBPS    uint64 // whole prefix (carpet bombing); 0: 4× the host thresholds
-	CarpetMinTargets        uint64 // distinct destinations that make it carpet bombing
 
-	// Learned baselines: after Learn of traffic, an address is also
-	// anomalous above max(floor, mean + Sigma·σ, Factor·mean).
+	// PPS and BPS are the last resort: all traffic to one address,
+	// whatever its shape (0 turns one off). They catch what no signature
+	// explains and are set above what a busy host receives.
+	PPS, BPS uint64
+
+	// PrefixPPS and PrefixBPS are attack-shaped traffic to a whole prefix
+	// (carpet bombing; 0: 4× the address's), spread over at least
+	// CarpetMinTargets addresses.
+	PrefixPPS, PrefixBPS uint64
+	CarpetMinTargets     uint64
+
+	// Learned baselines: after Learn of traffic, an address's
+	// attack-shaped limit becomes max(floor, mean + Sigma·σ, Factor·mean)
+	// of its own attack-shaped traffic: lower for quiet addresses (down
+	// to the floors MinPPS and MinBPS), higher for busy ones.
 	Learn          time.Duration
 	Sigma, Factor  float64
-	MinPPS, MinBPS uint64 // floors below which learned baselines never fire
+	MinPPS, MinBPS uint64
 
 	// Hysteresis and lifecycle.
 	Onset       time.Duration // anomalous this long before attack.started
@@ -35,16 +52,18 @@ type Settings struct {
 	Reonset     time.Duration // a new onset within this after the end is the same attack
 	UpdateEvery time.Duration // attack.updated period while active
 
-	// MaxHosts bounds the addresses tracked one by one (about 7 KiB each,
-	// 30 KiB once their traffic nears a threshold); beyond it, new
+	// MaxHosts bounds the addresses tracked one by one (about 4 KiB each,
+	// 10 KiB once their traffic nears a limit); beyond it, new
 	// addresses count for their prefix only.
 	MaxHosts int
+	// FlowTableBits sizes the conversation tables (2^bits flows each).
+	FlowTableBits uint
 
 	// LinkBPS is the capacity of the protected link, for severity.
 	LinkBPS uint64
-	// SeverityRatios are the magnitudes over threshold (the larger of the
-	// pps and bps ratios) that make an attack medium, high and critical;
-	// link use of 20 %, 50 % and 90 % does the same.
+	// SeverityRatios are the magnitudes over the limit crossed (the
+	// larger of the pps and bps ratios) that make an attack medium, high
+	// and critical; link use of 20 %, 50 % and 90 % does the same.
 	SeverityRatios [3]float64
 }
 
@@ -54,20 +73,37 @@ const (
 	windowTicks = 10
 )
 
-// DefaultSettings are sensible for a 10 Gbit/s edge: static thresholds
-// of 200 kpps or 2 Gbit/s per address, learned baselines after 10 minutes,
-// subsiding under half the peak for 3 s, ended after 10 s under threshold.
+// DefaultSettings catch the small attacks that hit game servers and small
+// hosting providers, and leave busy normal hosts alone. Why each number:
+//
+//   - 10 kpps or 50 Mbit/s of attack-shaped traffic to one address: a
+//     normal host receives almost none (what it did not ask for is stray
+//     scans and late packets, tens per second), so a floor this low is
+//     safe, and it is FastNetMon's 20 kpps halved: a 30 kpps SYN flood on
+//     a game port is three times over it.
+//   - 1 Mpps or 8 Gbit/s of any traffic to one address, the last resort:
+//     above what one busy host receives on a 10 Gbit/s edge, below what
+//     saturates it.
+//   - baselines learned over 10 minutes, floors 5 kpps and 25 Mbit/s,
+//     6 σ or 5× the mean: quiet hosts get half the default floor, busy
+//     ones what their own stray traffic needs.
+//   - severity: at the floor an attack is medium (it is real: the traffic
+//     is attack-shaped), 2.5× over it high, 25× critical; 20/50/90 % of
+//     the link raise it too.
+//   - onset 300 ms, subsiding under half the peak for 3 s, ended after
+//     10 s under every limit, one attack across a pause of 60 s.
 func DefaultSettings() Settings {
 	return Settings{
-		PPS: 200_000, BPS: 2_000_000_000,
-		UDPPPS: 150_000, ICMPPPS: 50_000, SYNPPS: 50_000, FragmentPPS: 50_000, GREPPS: 50_000, AmplificationPPS: 50_000,
+		AttackPPS: 10_000, AttackBPS: 50_000_000,
+		PPS: 1_000_000, BPS: 8_000_000_000,
 		CarpetMinTargets: 16,
-		Learn:            10 * time.Minute, Sigma: 6, Factor: 5, MinPPS: 20_000, MinBPS: 200_000_000,
+		Learn:            10 * time.Minute, Sigma: 6, Factor: 5, MinPPS: 5_000, MinBPS: 25_000_000,
 		Onset: 300 * time.Millisecond, Subsiding: 3 * time.Second, HoldDown: 10 * time.Second,
 		Reonset: 60 * time.Second, UpdateEvery: 5 * time.Second,
 		MaxHosts:       8192,
+		FlowTableBits:  18,
 		LinkBPS:        10_000_000_000,
-		SeverityRatios: [3]float64{2, 5, 20},
+		SeverityRatios: [3]float64{1, 2.5, 25},
 	}
 }
 
@@ -80,6 +116,10 @@ func (s *Settings) Validate() error {
 		return fmt.Errorf("onset, subsiding and hold-down must be at least %s", Tick)
 	case s.MaxHosts < 1:
 		return fmt.Errorf("max-hosts must be at least 1")
+	case s.FlowTableBits < 8 || s.FlowTableBits > 26:
+		return fmt.Errorf("flow table bits must be 8 to 26")
+	case s.AttackPPS == 0 && s.AttackBPS == 0 && s.PPS == 0 && s.BPS == 0:
+		return fmt.Errorf("every limit is off: nothing could be detected")
 	case s.LinkBPS == 0:
 		return fmt.Errorf("link capacity must be positive")
 	case !(s.SeverityRatios[0] <= s.SeverityRatios[1] && s.SeverityRatios[1] <= s.SeverityRatios[2]):

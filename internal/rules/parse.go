@@ -236,7 +236,7 @@ func (p *parser) compare() (Expr, *Error) {
 		}
 		c.Text = strings.ToLower(vt.text)
 		if !knownAttack(c.Text) {
-			return nil, p.errAt(vt, "unknown attack kind %q: use a vector such as udp_flood, syn_flood, ack_flood, icmp_flood, fragment_flood, gre_flood, carpet_bombing, amplification, <service>_amplification (dns, ntp, …), reflection or reflection_<port>", vt.text)
+			return nil, p.errAt(vt, "unknown attack kind %q: use a vector such as udp_flood, syn_flood, synack_reflection, ack_flood, icmp_flood, fragment_flood, gre_flood, carpet_bombing, amplification, <service>_amplification (dns, ntp, …), reflection or reflection_<port>", vt.text)
 		}
 	case FieldNode, FieldComponent:
 		if vt.kind != tokString && vt.kind != tokWord {
@@ -254,7 +254,7 @@ func (p *parser) compare() (Expr, *Error) {
 // service's "<key>_amplification", and reflection with or without a port.
 func knownAttack(s string) bool {
 	switch s {
-	case sw.VectorUDPFlood, sw.VectorSYNFlood, sw.VectorACKFlood, sw.VectorRSTFINFlood, sw.VectorTCPFlood, sw.VectorICMPFlood,
+	case sw.VectorUDPFlood, sw.VectorSYNFlood, sw.VectorSYNACKReflection, sw.VectorACKFlood, sw.VectorRSTFINFlood, sw.VectorTCPFlood, sw.VectorICMPFlood,
 		sw.VectorFragmentFlood, sw.VectorGREFlood, sw.VectorAmplification, sw.VectorReflection, sw.VectorCarpet, sw.VectorOther,
 		sw.VectorUnreachable:
 		return true

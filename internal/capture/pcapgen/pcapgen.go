@@ -190,20 +190,24 @@ func GREFlood(dst net.IP, size int) Kind {
 	}
 }
 
-// WebClients is a busy web server's inbound traffic from many clients:
-// mostly ACKs and requests, a few new connections.
+// WebClients is a busy web server's traffic with many keep-alive
+// clients, both ways: requests and ACKs in, answers out (even variants go
+// in, odd ones answer them on the same connection).
 func WebClients(dst net.IP) Kind {
 	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
-		src := net.IPv4(byte(81+v%60), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(1+rng.IntN(254)))
+		conn := v / 2
+		src := net.IPv4(byte(81+conn%60), byte(conn>>8), byte(conn), byte(1+conn%254))
+		port := layers.TCPPort(32768 + conn%28000)
+		if v%2 == 1 {
+			ip := ip4(dst, src, layers.IPProtocolTCP)
+			tcp := &layers.TCP{SrcPort: 443, DstPort: port, ACK: true, PSH: true, Window: 501, Seq: rng.Uint32()}
+			_ = tcp.SetNetworkLayerForChecksum(ip)
+			return []gopacket.SerializableLayer{eth(), ip, tcp, payload(400 + rng.IntN(1000))}
+		}
 		ip := ip4(src, dst, layers.IPProtocolTCP)
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(32768 + rng.IntN(28000)), DstPort: 443, ACK: true, Window: 501, Seq: rng.Uint32()}
+		tcp := &layers.TCP{SrcPort: port, DstPort: 443, ACK: true, Window: 501, Seq: rng.Uint32()}
 		var body gopacket.Payload
-		switch v % 20 {
-		case 0:
-			tcp.SYN, tcp.ACK = true, false
-		case 1:
-			tcp.FIN = true
-		case 2, 3, 4, 5, 6:
+		if conn%4 == 0 {
 			tcp.PSH = true
 			body = payload(300 + rng.IntN(900)) // requests
 		}
@@ -217,22 +221,38 @@ func WebClients(dst net.IP) Kind {
 }
 
 // BulkUpload is one client sending a large file to the server: full-size
-// data segments.
+// data segments in, the server's ACKs out (every eighth variant).
 func BulkUpload(dst net.IP) Kind {
 	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
-		ip := ip4(net.IPv4(198, 18, 0, 10), dst, layers.IPProtocolTCP)
+		client := net.IPv4(198, 18, 0, 10)
+		if v%8 == 7 {
+			ip := ip4(dst, client, layers.IPProtocolTCP)
+			tcp := &layers.TCP{SrcPort: 22, DstPort: 51000, ACK: true, Ack: uint32(v * 1448), Window: 2048}
+			_ = tcp.SetNetworkLayerForChecksum(ip)
+			return []gopacket.SerializableLayer{eth(), ip, tcp}
+		}
+		ip := ip4(client, dst, layers.IPProtocolTCP)
 		tcp := &layers.TCP{SrcPort: 51000, DstPort: 22, ACK: true, PSH: v%8 == 0, Seq: uint32(v * 1448), Window: 2048}
 		_ = tcp.SetNetworkLayerForChecksum(ip)
 		return []gopacket.SerializableLayer{eth(), ip, tcp, payload(1448)}
 	}
 }
 
-// DNSQueries is ordinary DNS traffic to a resolver: small queries to port 53.
+// DNSQueries is ordinary DNS traffic to a resolver: small queries to port
+// 53 (even variants) and its answers (odd ones).
 func DNSQueries(dst net.IP) Kind {
 	return func(rng *rand.Rand, v int) []gopacket.SerializableLayer {
-		src := net.IPv4(100, 64, byte(v/250), byte(1+v%250))
+		q := v / 2
+		src := net.IPv4(100, 64, byte(q/250), byte(1+q%250))
+		port := layers.UDPPort(20000 + q%40000)
+		if v%2 == 1 {
+			ip := ip4(dst, src, layers.IPProtocolUDP)
+			udp := &layers.UDP{SrcPort: 53, DstPort: port}
+			_ = udp.SetNetworkLayerForChecksum(ip)
+			return []gopacket.SerializableLayer{eth(), ip, udp, payload(120)}
+		}
 		ip := ip4(src, dst, layers.IPProtocolUDP)
-		udp := &layers.UDP{SrcPort: layers.UDPPort(20000 + rng.IntN(40000)), DstPort: 53}
+		udp := &layers.UDP{SrcPort: port, DstPort: 53}
 		_ = udp.SetNetworkLayerForChecksum(ip)
 		return []gopacket.SerializableLayer{eth(), ip, udp, payload(40)}
 	}
