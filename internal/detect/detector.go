@@ -88,11 +88,11 @@ type Detector struct {
 	// not answered yet (SYNs, first datagrams); frags the verdicts on
 	// datagrams whose later fragments are still to come.
 	talked, pending, frags *flowTable
-	node     counters // all traffic to protected addresses in the current tick
-	nodeWin  counters
-	nodeRing [windowTicks]counters
-	tick     int64
-	started  bool
+	node                   counters // all traffic to protected addresses in the current tick
+	nodeWin                counters
+	nodeRing               [windowTicks]counters
+	tick                   int64
+	started                bool
 	// ticksClosed counts ticks closed one by one (not skipped), the
 	// detector's work for time passing.
 	ticksClosed int64
