@@ -40,15 +40,15 @@ func (f *agentFlags) register(fs *flag.FlagSet) {
 	rate(&f.attackPPS, "attack-pps", def.AttackPPS, "attack-shaped packets/s to one address that make an attack: traffic it did not ask for (handshakes never completed, replies to requests it never made, packets of connections it is not in)")
 	rate(&f.attackBPS, "attack-bps", def.AttackBPS, "attack-shaped bits/s to one address that make an attack, e.g. 50M")
 	rate(&f.pps, "threshold-pps", def.PPS, "last resort: packets/s of any traffic to one address that make an attack (0 turns it off)")
-	rate(&f.bps, "threshold-bps", def.BPS, "last resort: bits/s of any traffic to one address, e.g. 8G (0 turns it off)")
+	rate(&f.bps, "threshold-bps", def.BPS, "last resort: bits/s of any traffic to one address, e.g. 8G (0, the default, turns it off)")
 	rate(&f.udp, "threshold-udp-pps", def.UDPPPS, "also an attack above this many unanswered UDP packets/s (0: off)")
 	rate(&f.syn, "threshold-syn-pps", def.SYNPPS, "also an attack above this many unanswered SYNs/s (0: off)")
 	rate(&f.icmp, "threshold-icmp-pps", def.ICMPPPS, "also an attack above this many unsolicited ICMP packets/s (0: off)")
 	rate(&f.frag, "threshold-fragment-pps", def.FragmentPPS, "also an attack above this many unexplained IP fragments/s (0: off)")
 	rate(&f.gre, "threshold-gre-pps", def.GREPPS, "also an attack above this many unsolicited GRE packets/s (0: off)")
 	rate(&f.amp, "threshold-amplification-pps", def.AmplificationPPS, "also an attack above this many unsolicited packets/s from amplification services (DNS, NTP, …; 0: off)")
-	rate(&f.prefixPPS, "threshold-prefix-pps", 0, "attack-shaped packets/s to a whole prefix (carpet bombing); 0 means 4× --attack-pps")
-	rate(&f.prefixBPS, "threshold-prefix-bps", 0, "attack-shaped bits/s to a whole prefix; 0 means 4× --attack-bps")
+	rate(&f.prefixPPS, "threshold-prefix-pps", 0, "attack-shaped packets/s to a whole prefix (carpet bombing); 0 means 2× --attack-pps")
+	rate(&f.prefixBPS, "threshold-prefix-bps", 0, "attack-shaped bits/s to a whole prefix; 0 means 2× --attack-bps")
 	fs.Uint64Var(&f.d.CarpetMinTargets, "carpet-min-targets", def.CarpetMinTargets, "distinct destinations that make prefix-wide traffic carpet bombing")
 	fs.DurationVar(&f.d.Learn, "learn", def.Learn, "traffic seen before learned baselines apply")
 	fs.Float64Var(&f.d.Sigma, "baseline-sigma", def.Sigma, "learned threshold: mean + this many standard deviations")
@@ -133,9 +133,9 @@ never opened, UDP from endpoints it never sent to and does not answer
 fragments of such datagrams, ICMP and GRE it did not ask for — and
 raises an attack at 10 kpps or 50 Mbit/s of it (--attack-pps,
 --attack-bps). Busy normal traffic, however fast, is asked for and
-raises nothing. All traffic to one address over --threshold-pps or
---threshold-bps (1M, 8G) is the last resort for what no signature
-explains. After --learn, each address's own attack-shaped traffic sets
+raises nothing. All traffic to one address over --threshold-pps (2M;
+and --threshold-bps, off by default) is the last resort for what no
+signature explains. After --learn, each address's own attack-shaped traffic sets
 its limit (mean + sigma·sd, at least factor·mean, never below the
 floors). Rates take k, M, G (10k, 50M). Severity: the magnitude over the
 limit crossed (--severity-ratios: medium at the limit, high at 2.5×,

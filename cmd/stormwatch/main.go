@@ -32,6 +32,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the control plane: pages, dashboard, APIs, rules, notifications", runServe},
 		{"agent", "node agent: read traffic, detect attacks, report them to a server", runAgent},
+		{"detect", "run the agent's detector on a capture and print the attack timeline (or check a labelled set)", runDetect},
 		{"demo", "watch an attack become a public incident and resolve, on a throw-away database", runDemo},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"rules", "check an auto-publish rule file and explain a decision (rules check FILE)", runRules},
@@ -83,7 +84,7 @@ func run(args []string, env func(string) string, stdout, stderr io.Writer) int {
 			return exitOK
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
-		case errors.Is(err, errRulesInvalid):
+		case errors.Is(err, errRulesInvalid), errors.Is(err, errLabelsMissed):
 			return exitFailed
 		case errors.As(err, &cfgErr):
 			fmt.Fprintf(stderr, "stormwatch %s: %v\n", c.name, err)

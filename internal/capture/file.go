@@ -97,3 +97,22 @@ func ReadFile(ctx context.Context, path string, speed float64, fn func(*detect.P
 		}
 	}
 }
+
+// DetectFile runs a detector with settings s over a capture as fast as it
+// reads, then lets the capture's time run on until every attack in it has
+// ended, and returns the events and what was read.
+func DetectFile(ctx context.Context, path string, s detect.Settings) ([]detect.Event, Stats, error) {
+	d := detect.New(s)
+	var events []detect.Event
+	st, err := ReadFile(ctx, path, 0, func(p *detect.Packet) error {
+		events = append(events, d.Observe(p)...)
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
+	}
+	if !st.Last.IsZero() {
+		events = append(events, d.Flush(st.Last.Add(s.HoldDown+s.Reonset+2*time.Second))...)
+	}
+	return events, st, nil
+}

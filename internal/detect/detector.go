@@ -375,10 +375,10 @@ func (d *Detector) magnitude(t *target, isPrefix bool) (float64, string) {
 	if isPrefix {
 		limPPS, limBPS = s.PrefixPPS, s.PrefixBPS
 		if limPPS == 0 {
-			limPPS = 4 * s.AttackPPS
+			limPPS = 2 * s.AttackPPS
 		}
 		if limBPS == 0 {
-			limBPS = 4 * s.AttackBPS
+			limBPS = 2 * s.AttackBPS
 		}
 	} else {
 		// A learned baseline replaces the default floor, up or down.

@@ -32,8 +32,9 @@ type Settings struct {
 	PPS, BPS uint64
 
 	// PrefixPPS and PrefixBPS are attack-shaped traffic to a whole prefix
-	// (carpet bombing; 0: 4× the address's), spread over at least
-	// CarpetMinTargets addresses.
+	// (carpet bombing; 0: 2× the address's, 20 kpps and 100 Mbit/s by
+	// default, far above the stray traffic a whole /24 receives), spread
+	// over at least CarpetMinTargets addresses.
 	PrefixPPS, PrefixBPS uint64
 	CarpetMinTargets     uint64
 
@@ -81,9 +82,11 @@ const (
 //     scans and late packets, tens per second), so a floor this low is
 //     safe, and it is FastNetMon's 20 kpps halved: a 30 kpps SYN flood on
 //     a game port is three times over it.
-//   - 1 Mpps or 8 Gbit/s of any traffic to one address, the last resort:
-//     above what one busy host receives on a 10 Gbit/s edge, below what
-//     saturates it.
+//   - 2 Mpps of any traffic to one address, the last resort: more than a
+//     10 Gbit/s link carries in full-size packets (820 kpps), so no
+//     download or upload crosses it, while small-packet floods that fit
+//     no signature do. No bit-rate last resort by default: a link full of
+//     traffic the host asked for is busy, not attacked.
 //   - baselines learned over 10 minutes, floors 5 kpps and 25 Mbit/s,
 //     6 σ or 5× the mean: quiet hosts get half the default floor, busy
 //     ones what their own stray traffic needs.
@@ -95,7 +98,7 @@ const (
 func DefaultSettings() Settings {
 	return Settings{
 		AttackPPS: 10_000, AttackBPS: 50_000_000,
-		PPS: 1_000_000, BPS: 8_000_000_000,
+		PPS: 2_000_000, BPS: 0,
 		CarpetMinTargets: 16,
 		Learn:            10 * time.Minute, Sigma: 6, Factor: 5, MinPPS: 5_000, MinBPS: 25_000_000,
 		Onset: 300 * time.Millisecond, Subsiding: 3 * time.Second, HoldDown: 10 * time.Second,
