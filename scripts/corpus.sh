@@ -144,7 +144,9 @@ X="ip netns exec $ATK"
 Y="ip netns exec $VIC"
 ONE="$V/32"
 # hping3 rates: -i u20 is about 30 kpps.
-capture syn-spoofed "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u20 $V"
+# hping3 tops out near 20 kpps with -i: two of them make the 30 kpps flood.
+capture syn-spoofed "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
+	"$X hping3 -q -S -p 27016 --rand-source -i u25 $V"
 capture syn-one-source "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 -i u25 $V" "$X wrk -t1 -c8 -d6s http://$V/index.html"
 capture syn-open-port "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 --rand-source -i u20 $V"
 capture ack-flood "$ONE" ack_flood 5 -- "$X hping3 -q -A -p 80 --rand-source -i u20 $V"
@@ -162,10 +164,15 @@ capture memcached-amplification "$ONE" memcached_amplification 5 -- \
 	"$X hping3 -q --udp -a $V -p 11211 -s 4000 --file $work/memcached-stats.bin -d $(stat -c %s "$work/memcached-stats.bin") -i u200 $MEMC"
 capture carpet-udp "10.99.2.0/24" carpet_bombing 5 -- "$X hping3 -q --udp -p 27015 --rand-dest -I vatk -d 200 -i u12 10.99.2.x"
 capture multi-syn-dns "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
-	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u800 $DNS"
+	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u300 $DNS"
+# A minute and more of a 60 Mbit/s DNS amplification: long enough for the
+# default rules' "publish after 60s if unresolved" (the end-to-end test).
+capture dns-amplification-70s "$ONE" dns_amplification 70 -- \
+	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u450 $DNS"
 
 # Benign: busy, fast, and asked for.
 capture benign-wrk-keepalive "$ONE" none 5 -- "$X wrk -t2 -c64 -d5s http://$V/index.html"
+capture benign-wrk-one-client "$ONE" none 5 -- "$X wrk -t1 -c1 -d5s http://$V/index.html"
 capture benign-ab-connections "$ONE" none 5 -- "$X ab -q -c 32 -t 5 -n 10000000 http://$V/index.html"
 capture benign-download "$ONE" none 5 -- "$Y bash -c 'curl -s -o /dev/null --max-time 5 http://$WEB/big.bin'"
 capture benign-iperf-tcp "$ONE" none 5 -- "$X iperf3 -c $V -t 5"

@@ -38,14 +38,28 @@ apt_install() {
 	as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# Real parts of the tests: a browser, a packet replayer, a flow exporter,
-# network namespaces.
+# Real parts of the tests: a browser, a packet replayer, flow exporters,
+# network namespaces, and the tools and servers the detection corpus is
+# made with (scripts/corpus.sh).
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v tcpreplay >/dev/null || missing+=(tcpreplay)
-command -v softflowd >/dev/null || missing+=(softflowd)
-command -v pmacctd >/dev/null || missing+=(pmacct)
-command -v ip >/dev/null || missing+=(iproute2)
+need() { command -v "$1" >/dev/null || missing+=("$2"); }
+need chromium chromium
+need tcpreplay tcpreplay
+need softflowd softflowd
+need pmacctd pmacct
+need ip iproute2
+need hping3 hping3
+need named bind9
+need snmpd snmpd
+need memcached memcached
+need nginx nginx-light
+need wrk wrk
+need ab apache2-utils
+need iperf3 iperf3
+need tcpdump tcpdump
+need dnsperf dnsperf
+need curl curl
+need ping iputils-ping
 if [ ${#missing[@]} -gt 0 ]; then
 	say "installing ${missing[*]}"
 	apt_install "${missing[@]}" || say "could not install ${missing[*]}: their tests will skip (and fail under CI=true)"
@@ -70,6 +84,20 @@ go vet ./...
 
 say "staticcheck"
 go tool staticcheck ./...
+
+# The labelled detection corpus: real attacks and real benign traffic
+# captured in network namespaces (about four minutes); made again when the
+# script changed or a capture is missing. Needs root.
+corpus_stale() {
+	[ scripts/corpus.sh -nt testdata/corpus/labels.stamp ] && return 0
+	grep -v '^#' testdata/corpus/labels.txt | awk '{print $1}' | while read -r f; do
+		[ -f "testdata/corpus/$f" ] || { echo missing; break; }
+	done | grep -q missing
+}
+if [ "$(id -u)" = 0 ] && corpus_stale; then
+	say "detection corpus (scripts/corpus.sh)"
+	scripts/corpus.sh testdata/corpus && touch testdata/corpus/labels.stamp
+fi
 
 say "go test -race"
 export STORMWATCH_ARTIFACTS="$PWD/test-artifacts"

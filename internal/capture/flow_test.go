@@ -177,9 +177,13 @@ type detecting struct {
 	done    chan error
 }
 
-func startDetecting(c *capture.FlowCollector) *detecting {
+func startDetecting(c *capture.FlowCollector) *detecting { return startDetectingWith(c, testSettings()) }
+
+// startDetectingWith runs a detector with settings s on what the
+// collector receives.
+func startDetectingWith(c *capture.FlowCollector, s detect.Settings) *detecting {
 	ctx, cancel := context.WithCancel(context.Background())
-	x := &detecting{d: detect.New(testSettings()), cancel: cancel, done: make(chan error, 1)}
+	x := &detecting{d: detect.New(s), cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		x.done <- c.Run(ctx, func(batch []detect.Packet) error {
 			x.mu.Lock()

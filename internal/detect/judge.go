@@ -25,7 +25,9 @@ func (d *Detector) second() uint32 { return uint32(d.tick / windowTicks) }
 // nothing.
 func (d *Detector) judge(p *Packet) verdict {
 	v := verdict{sig: noSig, service: -1}
-	if p.LaterFragment {
+	// Later fragments carry no ports; flow exporters report them as
+	// records of port 0.
+	if p.LaterFragment || p.Flow && p.Proto == ProtoUDP && p.SrcPort == 0 && p.DstPort == 0 {
 		return d.judgeFragment(p)
 	}
 	now := d.second()
@@ -59,6 +61,12 @@ func (d *Detector) judge(p *Packet) verdict {
 	if p.Fragment {
 		// A first fragment: its later ones will be judged as it was.
 		d.frags.put(fragKey(p.Src, p.Dst, p.Proto, p.FragID), packVerdict(v), now)
+	}
+	if v.sig == sigUDP && p.SrcPort != 0 {
+		// The sender's latest unsolicited datagram stands for fragments
+		// whose own first fragment was not seen (sampled, or exported as
+		// flows without ports).
+		d.frags.put(fragKey(p.Src, p.Dst, p.Proto, 0), packVerdict(v), now)
 	}
 	return v
 }
@@ -140,8 +148,13 @@ func (d *Detector) judgeTCPFlow(p *Packet, v *verdict, k uint64, now uint32) {
 // flood, unless the address talks to its sender.
 func (d *Detector) judgeFragment(p *Packet) verdict {
 	now := d.second()
-	if val, ok := d.frags.get(fragKey(p.Src, p.Dst, p.Proto, p.FragID), now, fragTTL); ok {
+	if val, ok := d.frags.get(fragKey(p.Src, p.Dst, p.Proto, p.FragID), now, fragTTL); ok && !p.Flow {
 		return unpackVerdict(val)
+	}
+	if p.Sampled || p.Flow || p.Proto == ProtoUDP {
+		if val, ok := d.frags.get(fragKey(p.Src, p.Dst, p.Proto, 0), now, fragTTL); ok {
+			return unpackVerdict(val)
+		}
 	}
 	if d.talked.has(flowKey(p.Dst, p.Src, p.Proto, 0, 0), now, talkedTTL) {
 		return verdict{sig: noSig, service: -1}
