@@ -177,7 +177,9 @@ type detecting struct {
 	done    chan error
 }
 
-func startDetecting(c *capture.FlowCollector) *detecting { return startDetectingWith(c, testSettings()) }
+func startDetecting(c *capture.FlowCollector) *detecting {
+	return startDetectingWith(c, testSettings())
+}
 
 // startDetectingWith runs a detector with settings s on what the
 // collector receives.
