@@ -92,9 +92,6 @@ func (t *flowTable) take(k uint64, now, ttl uint32) bool {
 	return false
 }
 
-// bytes is the table's memory.
-func (t *flowTable) bytes() int { return len(t.keys) * 16 }
-
 // flowKey names a conversation from the protected address's side: the
 // local and remote address and port and the protocol, the same whichever
 // way a packet goes. Zero is never a key (empty slots hold zero).
