@@ -62,10 +62,10 @@ func (d *Detector) judge(p *Packet) verdict {
 		// A first fragment: its later ones will be judged as it was.
 		d.frags.put(fragKey(p.Src, p.Dst, p.Proto, p.FragID), packVerdict(v), now)
 	}
-	if v.sig == sigUDP && p.SrcPort != 0 {
-		// The sender's latest unsolicited datagram stands for fragments
-		// whose own first fragment was not seen (sampled, or exported as
-		// flows without ports).
+	if v.sig == sigUDP && p.SrcPort != 0 && (p.Fragment || p.Sampled || p.Flow) {
+		// The sender's latest unsolicited fragmented datagram stands for
+		// fragments whose own first fragment was not seen (sampled, or
+		// exported as flows without ports).
 		d.frags.put(fragKey(p.Src, p.Dst, p.Proto, 0), packVerdict(v), now)
 	}
 	return v

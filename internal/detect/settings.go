@@ -53,9 +53,8 @@ type Settings struct {
 	Reonset     time.Duration // a new onset within this after the end is the same attack
 	UpdateEvery time.Duration // attack.updated period while active
 
-	// MaxHosts bounds the addresses tracked one by one (about 4 KiB each,
-	// 10 KiB once their traffic nears a limit); beyond it, new
-	// addresses count for their prefix only.
+	// MaxHosts bounds the addresses tracked one by one (about 8 KiB each);
+	// beyond it, new addresses count for their prefix only.
 	MaxHosts int
 	// FlowTableBits sizes the conversation tables (2^bits flows each).
 	FlowTableBits uint

@@ -11,8 +11,14 @@ import (
 // the two halves of its 16-byte form through a multiply-xorshift finaliser
 // (murmur3's), a few nanoseconds on the per-packet path.
 func addrHash(a netip.Addr) uint64 {
-	b := a.As16()
-	h := binary.LittleEndian.Uint64(b[0:8])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b[8:16])
+	var h uint64
+	if a.Is4() {
+		b := a.As4()
+		h = uint64(binary.LittleEndian.Uint32(b[:]))*0x9E3779B97F4A7C15 ^ 0xffff
+	} else {
+		b := a.As16()
+		h = binary.LittleEndian.Uint64(b[0:8])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b[8:16])
+	}
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33
