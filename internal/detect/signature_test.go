@@ -199,3 +199,65 @@ func TestSignatures(t *testing.T) {
 		})
 	}
 }
+
+// TestLearnedFloors: after learning, a quiet address is attacked at
+// 6 kpps of attack-shaped traffic (its floor falls to 5 kpps), and a busy
+// one whose own stray traffic is 8 kpps is not at 15 kpps (its floor
+// rises to 5× its mean), both with every other setting as shipped.
+func TestLearnedFloors(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		usual, test int
+		want        bool
+	}{
+		{"quiet host, 6 kpps", 0, 6_000, true},
+		{"quiet host, 4 kpps", 0, 4_000, false},
+		{"busy host, 15 kpps", 8_000, 15_000, false},
+		{"busy host, 60 kpps", 8_000, 60_000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := DefaultSettings()
+			s.Prefixes = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
+			s.Learn = time.Minute
+			d := New(s)
+			// The learning period: the host answers a trickle of queries
+			// (so it is seen) and receives its usual stray traffic.
+			var events []Event
+			step := time.Millisecond
+			i := 0
+			for at := t0; at.Before(t0.Add(70 * time.Second)); at = at.Add(step) {
+				pkts := dnsServer(i, at)
+				for j := range tc.usual / 1000 {
+					pkts = append(pkts, tcp(spoofed(i*16+j), victim, uint16(1024+i%60000), 80, FlagACK, 52))
+				}
+				for _, p := range pkts {
+					p.At = at
+					events = append(events, d.Observe(&p)...)
+				}
+				i++
+			}
+			if len(events) != 0 {
+				t.Fatalf("the learning period raised %v", types(events))
+			}
+			got := feedShaped(d, t0.Add(70*time.Second), 3*time.Second, tc.test)
+			if (len(got) > 0) != tc.want {
+				t.Fatalf("%d pps after learning: %v, want attack %v", tc.test, types(got), tc.want)
+			}
+		})
+	}
+}
+
+// feedShaped sends rate ACKs a second of connections the host is not in.
+func feedShaped(d *Detector, from time.Time, dur time.Duration, rate int) []Event {
+	var out []Event
+	step := time.Second / time.Duration(rate)
+	i := 0
+	for at := from; at.Before(from.Add(dur)); at = at.Add(step) {
+		p := tcp(spoofed(i), victim, uint16(1024+i%60000), 80, FlagACK, 52)
+		p.At = at
+		out = append(out, d.Observe(&p)...)
+		i++
+	}
+	return out
+}
