@@ -519,6 +519,7 @@ func TestAutomaticTextsSayWhatIsKnown(t *testing.T) {
 	if strings.Contains(first, "mitigat") || !strings.Contains(first, "investigating") {
 		t.Errorf("opening update %q", first)
 	}
+	w.advance(time.Second)
 	w.event("edge-1", "atk_w", sw.EventMitigating, sw.SeverityHigh)
 	if got := messages(w.incidents()[0]); !strings.Contains(got[len(got)-1], "Mitigation is in place") {
 		t.Errorf("after attack.mitigating: %q", got)
