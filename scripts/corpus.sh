@@ -147,21 +147,24 @@ ONE="$V/32"
 # hping3 tops out near 20 kpps with -i: two of them make the 30 kpps flood.
 capture syn-spoofed "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
 	"$X hping3 -q -S -p 27016 --rand-source -i u25 $V"
-capture syn-one-source "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 -i u25 $V" "$X wrk -t1 -c8 -d6s http://$V/index.html"
+capture syn-one-source "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 -i u30 $V" "$X hping3 -q -S -p 80 -i u30 $V" \
+	"$X wrk -t1 -c8 -d6s http://$V/index.html"
 capture syn-open-port "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 --rand-source -i u20 $V"
 capture ack-flood "$ONE" ack_flood 5 -- "$X hping3 -q -A -p 80 --rand-source -i u20 $V"
 capture rst-flood "$ONE" rst_fin_flood 5 -- "$X hping3 -q -R -p 80 --rand-source -i u20 $V"
 capture udp-flood "$ONE" udp_flood 5 -- "$X hping3 -q --udp -p 27015 --rand-source -d 512 -i u25 $V"
 capture icmp-flood "$ONE" icmp_flood 5 -- "$X hping3 -q --icmp --rand-source -d 56 -i u25 $V"
-capture fragment-flood "$ONE" fragment_flood 5 -- "$X hping3 -q -0 -H 17 -g 185 -d 600 --rand-source -i u50 $V"
-capture synack-reflection "$ONE" synack_reflection 5 -- "$X hping3 -q -S -a $V -p 80 -i u50 $WEB"
+capture fragment-flood "$ONE" fragment_flood 5 -- "$X hping3 -q -0 -H 17 -g 185 -d 600 --rand-source -i u40 $V" \
+	"$X hping3 -q -0 -H 17 -g 370 -d 600 --rand-source -i u40 $V"
+capture synack-reflection "$ONE" synack_reflection 5 -- "$X hping3 -q -S -a $V -p 80 -i u40 $WEB" \
+	"$X hping3 -q -S -a $V -p 80 -i u40 $WEB"
 capture dns-amplification "$ONE" dns_amplification 5 -- \
 	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u250 $DNS" \
 	"$X iperf3 -c $V -t 6 -b 20M"
 capture snmp-amplification "$ONE" snmp_amplification 5 -- \
-	"$X hping3 -q --udp -a $V -p 161 -s 4000 --file $work/snmp-getbulk.bin -d $(stat -c %s "$work/snmp-getbulk.bin") -i u150 $SNMP"
+	"$X hping3 -q --udp -a $V -p 161 -s 4000 --file $work/snmp-getbulk.bin -d $(stat -c %s "$work/snmp-getbulk.bin") -i u110 $SNMP"
 capture memcached-amplification "$ONE" memcached_amplification 5 -- \
-	"$X hping3 -q --udp -a $V -p 11211 -s 4000 --file $work/memcached-stats.bin -d $(stat -c %s "$work/memcached-stats.bin") -i u200 $MEMC"
+	"$X hping3 -q --udp -a $V -p 11211 -s 4000 --file $work/memcached-stats.bin -d $(stat -c %s "$work/memcached-stats.bin") -i u170 $MEMC"
 capture carpet-udp "10.99.2.0/24" carpet_bombing 5 -- "$X hping3 -q --udp -p 27015 --rand-dest -I vatk -d 200 -i u12 10.99.2.x"
 capture multi-syn-dns "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
 	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u300 $DNS"
