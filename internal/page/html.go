@@ -47,15 +47,22 @@ type maintenanceView struct {
 	Starts, Ends                                 timeView
 }
 
-type dayView struct {
-	X            int
+// barView is a run of days drawn as one rectangle: consecutive days of
+// the same status class with nothing to tell, or one day that has
+// something to tell (its Title, shown on hover).
+type barView struct {
+	X, W         int
 	Class, Title string
 }
 
 type uptimeView struct {
 	Width   int
 	Percent string
-	Days    []dayView
+	Label   string // the bar's accessible summary
+	Bars    []barView
+	// Trouble lists the days that were not a plain operational day,
+	// newest first: the bar's details for readers without a pointer.
+	Trouble []string
 }
 
 type componentView struct {
@@ -164,25 +171,52 @@ func (r *renderer) maintenance(m *sw.Maintenance) maintenanceView {
 var dayClass = map[sw.ComponentStatus]string{sw.Operational: "op", sw.DegradedPerformance: "deg", sw.PartialOutage: "part",
 	sw.MajorOutage: "maj", sw.UnderMaintenance: "mnt"}
 
+// component renders a component with its 90-day bar. The bar is a few
+// rectangles, not 90: runs of same-class days without news merge, and
+// only days with something to tell get a rectangle and a title of their
+// own, listed again in a details element. A page of many components
+// stays small.
 func (r *renderer) component(c *sw.Component) *componentView {
 	u := ComputeUptime(c, r.snap.History[c.ID], r.snap.Incidents, r.snap.Now, r.loc)
 	uv := &uptimeView{Width: UptimeDays*4 - 1, Percent: formatPercent(u.Percent)}
+	first := -1
 	for i, d := range u.Days {
-		dv := dayView{X: i * 4, Class: "none"}
-		date := d.Date.Format("Jan 2, 2006")
+		class, title := "none", ""
 		if d.Known {
-			dv.Class = dayClass[d.Worst]
-			dv.Title = date + ": " + formatPercent(100*d.Uptime) + " uptime"
-			if d.Worst != sw.Operational {
-				dv.Title += ", " + strings.ToLower(sw.StatusLabel(string(d.Worst)))
+			if first < 0 {
+				first = i
 			}
-		} else {
-			dv.Title = date + ": no data"
+			class = dayClass[d.Worst]
+			if d.Worst != sw.Operational || d.Uptime < 1 || len(d.Incidents) > 0 {
+				title = d.Date.Format("Jan 2, 2006") + ": " + formatPercent(100*d.Uptime) + " uptime"
+				if d.Worst != sw.Operational {
+					title += ", " + strings.ToLower(sw.StatusLabel(string(d.Worst)))
+				}
+				for _, inc := range d.Incidents {
+					title += " • " + inc.Title
+				}
+			}
 		}
-		for _, inc := range d.Incidents {
-			dv.Title += "\n• " + inc.Title
+		if n := len(uv.Bars); title == "" && n > 0 && uv.Bars[n-1].Title == "" && uv.Bars[n-1].Class == class {
+			uv.Bars[n-1].W += 4
+			continue
 		}
-		uv.Days = append(uv.Days, dv)
+		uv.Bars = append(uv.Bars, barView{X: i * 4, W: 3, Class: class, Title: title})
+		if title != "" {
+			uv.Trouble = append([]string{title}, uv.Trouble...)
+		}
+	}
+	switch {
+	case first < 0:
+		uv.Label = "no uptime data yet"
+	case first > 0:
+		uv.Label = fmt.Sprintf("%s uptime over the past %d days (no data before %s)", uv.Percent, UptimeDays-first,
+			u.Days[first].Date.Format("Jan 2, 2006"))
+	default:
+		uv.Label = uv.Percent + " uptime over the past 90 days"
+	}
+	if len(uv.Trouble) == 0 && first >= 0 {
+		uv.Label += ", every day operational"
 	}
 	return &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: sw.StatusLabel(string(c.Status)), Uptime: uv}
 }
