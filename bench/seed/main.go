@@ -22,14 +22,15 @@ func main() {
 	dataDir := flag.String("data-dir", "./data", "directory of the SQLite database")
 	dsn := flag.String("database-url", "", "PostgreSQL DSN instead of SQLite")
 	slug := flag.String("slug", "acme", "workspace slug")
+	components := flag.Int("components", 9, "components in all: past the nine of the standard page, more in groups of 50 (a hosting provider listing its servers)")
 	flag.Parse()
-	if err := run(*dataDir, *dsn, *slug); err != nil {
+	if err := run(*dataDir, *dsn, *slug, *components); err != nil {
 		fmt.Fprintln(os.Stderr, "seed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dataDir, dsn, slug string) error {
+func run(dataDir, dsn, slug string, components int) error {
 	ctx := context.Background()
 	clock := time.Now().UTC()
 	now := func() time.Time { return clock }
@@ -82,6 +83,20 @@ func run(dataDir, dsn, slug string) error {
 		for i, name := range []string{"Website", "Login", "Matchmaking API"} {
 			c := &sw.Component{WorkspaceID: ws, Name: name, Slug: sw.Slugify(name), Position: i - 3,
 				Description: "Public " + name + " service"}
+			if err := tx.CreateComponent(ctx, c); err != nil {
+				return err
+			}
+		}
+		var g *sw.Group
+		for n := 9; n < components; n++ {
+			if (n-9)%50 == 0 {
+				g = &sw.Group{WorkspaceID: ws, Name: fmt.Sprintf("Region %02d", (n-9)/50+1), Position: 10 + (n-9)/50}
+				if err := tx.CreateGroup(ctx, g); err != nil {
+					return err
+				}
+			}
+			c := &sw.Component{WorkspaceID: ws, GroupID: g.ID, Name: fmt.Sprintf("%s server %02d", g.Name, (n-9)%50+1),
+				Slug: fmt.Sprintf("%s-server-%02d", sw.Slugify(g.Name), (n-9)%50+1), Position: n}
 			if err := tx.CreateComponent(ctx, c); err != nil {
 				return err
 			}
