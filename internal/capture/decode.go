@@ -15,11 +15,14 @@ import (
 
 // Link types of the frames a decoder reads (pcap LINKTYPE_ values).
 const (
-	LinkEthernet = 1
-	LinkRaw      = 101
-	LinkLinuxSLL = 113
-	LinkIPv4     = 228
-	LinkIPv6     = 229
+	LinkNull      = 0   // BSD loopback: a 4-byte address family in host order
+	LinkEthernet  = 1
+	LinkRaw       = 101
+	LinkLoop      = 108 // OpenBSD loopback: the family in network order
+	LinkLinuxSLL  = 113
+	LinkIPv4      = 228
+	LinkIPv6      = 229
+	LinkLinuxSLL2 = 276 // what tcpdump -i any writes today
 )
 
 // ErrNotIP is returned for frames that carry no IP packet (ARP, LLDP, …),
@@ -46,12 +49,49 @@ func Decode(link int, frame []byte, p *detect.Packet) error {
 			ethType = binary.BigEndian.Uint16(frame[2:4])
 			frame = frame[4:]
 		}
+		if ethType == 0x8847 || ethType == 0x8848 { // MPLS: skip the label stack
+			for {
+				if len(frame) < 4 {
+					return errShort
+				}
+				bottom := frame[2]&1 != 0
+				frame = frame[4:]
+				if bottom {
+					break
+				}
+			}
+			if len(frame) == 0 {
+				return errShort
+			}
+			ethType = 0x0800
+			if frame[0]>>4 == 6 {
+				ethType = 0x86dd
+			}
+		}
 	case LinkLinuxSLL:
 		if len(frame) < 16 {
 			return errShort
 		}
 		ethType = binary.BigEndian.Uint16(frame[14:16])
 		frame = frame[16:]
+	case LinkLinuxSLL2:
+		if len(frame) < 20 {
+			return errShort
+		}
+		ethType = binary.BigEndian.Uint16(frame[0:2])
+		frame = frame[20:]
+	case LinkNull, LinkLoop:
+		if len(frame) < 4 {
+			return errShort
+		}
+		frame = frame[4:]
+		if len(frame) == 0 {
+			return errShort
+		}
+		ethType = 0x0800
+		if frame[0]>>4 == 6 {
+			ethType = 0x86dd
+		}
 	case LinkRaw, LinkIPv4, LinkIPv6:
 		if len(frame) == 0 {
 			return errShort
