@@ -19,6 +19,7 @@ THREADS=${THREADS:-2}
 SW_PORT=18081
 NGINX_PORT=18090
 GO_PORT=18092
+FAST_PORT=18093
 
 for tool in wrk nginx curl; do
 	command -v $tool >/dev/null || { echo "bench: $tool is missing (apt-get install wrk nginx-light curl)" >&2; exit 1; }
@@ -30,12 +31,14 @@ cleanup() {
 	[ -n "${sw_pid:-}" ] && kill "$sw_pid" 2>/dev/null || true
 	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
 	[ -n "${go_pid:-}" ] && kill "$go_pid" 2>/dev/null || true
+	[ -n "${fast_pid:-}" ] && kill "$fast_pid" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 go build -o "$work/stormwatch" ./cmd/stormwatch
 go build -o "$work/gobaseline" ./bench/gobaseline
+go build -o "$work/fastbaseline" ./bench/fastbaseline
 go run ./bench/seed --data-dir "$work/data" >/dev/null
 "$work/stormwatch" serve --data-dir "$work/data" --addr 127.0.0.1:$SW_PORT --log-level warn 2>"$work/serve.log" &
 sw_pid=$!
@@ -73,6 +76,9 @@ for _ in $(seq 1 50); do curl -sf -o /dev/null http://127.0.0.1:$NGINX_PORT/inde
 "$work/gobaseline" --dir "$work/www" --addr 127.0.0.1:$GO_PORT 2>/dev/null &
 go_pid=$!
 for _ in $(seq 1 50); do curl -sf -o /dev/null http://127.0.0.1:$GO_PORT/index.html && break; sleep 0.1; done
+"$work/fastbaseline" --dir "$work/www" --addr 127.0.0.1:$FAST_PORT 2>/dev/null &
+fast_pid=$!
+for _ in $(seq 1 50); do curl -sf -o /dev/null http://127.0.0.1:$FAST_PORT/index.html && break; sleep 0.1; done
 
 etag() { curl -sfI "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}'; }
 
@@ -91,16 +97,17 @@ run() {
 	echo "$rps $p99 ${non2xx:-0}"
 }
 
-printf '| endpoint | stormwatch req/s | nginx req/s | ratio | stormwatch p99 | nginx p99 | p99 ratio | errors | bare net/http req/s (ratio) |\n'
-printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| endpoint | stormwatch req/s | nginx req/s | ratio | stormwatch p99 | nginx p99 | p99 ratio | errors | bare net/http req/s (ratio) | fasthttp req/s (ratio), p99 |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 # bench NAME SW_URL NGINX_PATH [SW_HEADER] [NGINX_HEADER] [GO_HEADER]
 bench() {
 	local name=$1 sw_url=$2 path=$3 sw_hdr=${4:-} ng_hdr=${5:-} go_hdr=${6:-${5:-}}
 	read -r sw_rps sw_p99 sw_err < <(run "$sw_url" "$sw_hdr")
 	read -r ng_rps ng_p99 ng_err < <(run "http://127.0.0.1:$NGINX_PORT$path" "$ng_hdr")
 	read -r go_rps go_p99 go_err < <(run "http://127.0.0.1:$GO_PORT$path" "$go_hdr")
-	awk -v n="$name" -v a="$sw_rps" -v b="$ng_rps" -v c="$sw_p99" -v d="$ng_p99" -v e="$sw_err" -v g="$go_rps" \
-		'BEGIN{printf "| %s | %.0f | %.0f | %.2f | %.2f ms | %.2f ms | %.2f | %s | %.0f (%.2f) |\n", n, a, b, a/b, c, d, c/d, e, g, g/b}'
+	read -r fa_rps fa_p99 fa_err < <(run "http://127.0.0.1:$FAST_PORT$path" "$go_hdr")
+	awk -v n="$name" -v a="$sw_rps" -v b="$ng_rps" -v c="$sw_p99" -v d="$ng_p99" -v e="$sw_err" -v g="$go_rps" -v f="$fa_rps" -v fp="$fa_p99" \
+		'BEGIN{printf "| %s | %.0f | %.0f | %.2f | %.2f ms | %.2f ms | %.2f | %s | %.0f (%.2f) | %.0f (%.2f), %.2f ms |\n", n, a, b, a/b, c, d, c/d, e, g, g/b, f, f/b, fp}'
 }
 bench "HTML page (identity)" "http://127.0.0.1:$SW_PORT/s/acme/" /index.html
 bench "HTML page (gzip)" "http://127.0.0.1:$SW_PORT/s/acme/" /index.html "Accept-Encoding: gzip" "Accept-Encoding: gzip"
