@@ -61,7 +61,7 @@ func (f *agentFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.d.Reonset, "reonset", def.Reonset, "a new onset this soon after the end continues the same attack")
 	fs.DurationVar(&f.d.UpdateEvery, "update-every", def.UpdateEvery, "attack.updated period while an attack lasts")
 	rate(&f.link, "link-capacity", def.LinkBPS, "capacity of the protected link in bits/s, for severity, e.g. 10G")
-	fs.IntVar(&f.d.MaxHosts, "max-hosts", def.MaxHosts, "addresses tracked one by one (about 8 KiB each); beyond, new ones count for their prefix only")
+	fs.IntVar(&f.d.MaxHosts, "max-hosts", def.MaxHosts, "addresses tracked one by one (about 7 KiB each); beyond, new ones count for their prefix only")
 	fs.UintVar(&f.d.FlowTableBits, "flow-table-bits", def.FlowTableBits, "conversations remembered: 2^bits per table (18: 262,144, 4 MiB each)")
 	fs.StringVar(&f.severity, "severity-ratios", "1,2.5,25", "magnitudes over the limit crossed that make an attack medium, high, critical")
 }

@@ -2,30 +2,6 @@ package detect
 
 import sw "github.com/stormwatch/stormwatch"
 
-// Protocol classes counted separately.
-const (
-	classTCP = iota
-	classUDP
-	classICMP
-	classGRE
-	classOther
-	nClasses
-)
-
-func protoClass(p uint8) int {
-	switch p {
-	case ProtoTCP:
-		return classTCP
-	case ProtoUDP:
-		return classUDP
-	case ProtoICMP, ProtoICMPv6:
-		return classICMP
-	case ProtoGRE:
-		return classGRE
-	}
-	return classOther
-}
-
 // Kinds of attack-shaped traffic: what reaches a protected address that
 // it did not ask for.
 const (
@@ -66,9 +42,7 @@ var servicePort = func() [65536]int8 {
 const (
 	cPkts             = 0
 	cBytes            = 1
-	cClassPkts        = 2
-	cClassBytes       = cClassPkts + nClasses
-	cSig              = cClassBytes + nClasses
+	cSig              = 2
 	cSigBytes         = cSig + nSigs
 	cSynDone          = cSigBytes + nSigs
 	cUDPAnswered      = cSynDone + 1
@@ -79,7 +53,7 @@ const (
 )
 
 // counters are the counts of one tick (or, summed, of a window): all
-// inbound traffic by class, attack-shaped traffic by kind, and
+// inbound traffic, attack-shaped traffic by kind, and
 // unsolicited UDP by the amplification service it comes from.
 type counters [nCounters]uint64
 

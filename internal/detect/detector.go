@@ -175,9 +175,6 @@ func (t *target) account(p *Packet, v *verdict, srcHash uint64, tick int64) {
 	n, b := p.Count, p.Bytes
 	c[cPkts] += n
 	c[cBytes] += b
-	k := protoClass(p.Proto)
-	c[cClassPkts+k] += n
-	c[cClassBytes+k] += b
 	t.lastSeen = tick
 	if v.sig == noSig {
 		return

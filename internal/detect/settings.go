@@ -53,7 +53,7 @@ type Settings struct {
 	Reonset     time.Duration // a new onset within this after the end is the same attack
 	UpdateEvery time.Duration // attack.updated period while active
 
-	// MaxHosts bounds the addresses tracked one by one (about 8 KiB each);
+	// MaxHosts bounds the addresses tracked one by one (about 7 KiB each);
 	// beyond it, new addresses count for their prefix only.
 	MaxHosts int
 	// FlowTableBits sizes the conversation tables (2^bits flows each).
