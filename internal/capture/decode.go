@@ -15,7 +15,7 @@ import (
 
 // Link types of the frames a decoder reads (pcap LINKTYPE_ values).
 const (
-	LinkNull      = 0   // BSD loopback: a 4-byte address family in host order
+	LinkNull      = 0 // BSD loopback: a 4-byte address family in host order
 	LinkEthernet  = 1
 	LinkRaw       = 101
 	LinkLoop      = 108 // OpenBSD loopback: the family in network order
