@@ -154,6 +154,7 @@ capture ack-flood "$ONE" ack_flood 5 -- "$X hping3 -q -A -p 80 --rand-source -i 
 capture rst-flood "$ONE" rst_fin_flood 5 -- "$X hping3 -q -R -p 80 --rand-source -i u20 $V"
 capture udp-flood "$ONE" udp_flood 5 -- "$X hping3 -q --udp -p 27015 --rand-source -d 512 -i u25 $V"
 capture icmp-flood "$ONE" icmp_flood 5 -- "$X hping3 -q --icmp --rand-source -d 56 -i u25 $V"
+capture gre-flood "$ONE" gre_flood 5 -- "$X hping3 -q -0 -H 47 -d 512 --rand-source -i u25 $V"
 capture fragment-flood "$ONE" fragment_flood 5 -- "$X hping3 -q -0 -H 17 -g 185 -d 600 --rand-source -i u40 $V" \
 	"$X hping3 -q -0 -H 17 -g 370 -d 600 --rand-source -i u40 $V"
 capture synack-reflection "$ONE" synack_reflection 5 -- "$X hping3 -q -S -a $V -p 80 -i u40 $WEB" \
