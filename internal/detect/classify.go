@@ -32,20 +32,29 @@ func classify(c *counters, topPort uint16, topShare float64) []Vector {
 	// dominates the rest, then a plain flood. Fragments of a datagram
 	// were counted with it.
 	udpLeft, udpBytesLeft := c.unansweredUDP()
+	// Fragments whose own datagram was never seen (flow records without
+	// ports, reordering) belong to amplified answers arriving at the same
+	// time: up to two per answer. Only the rest is a fragment flood.
+	fragLeft, fragBytesLeft := c.kind(sigFrag)
 	for i, s := range sw.Services {
 		n := min(c[cService+i], udpLeft)
+		b := min(c[cServiceBytes+i], udpBytesLeft)
+		udpLeft -= n
+		udpBytesLeft -= b
+		fn := min(fragLeft, 2*n)
+		fb := fragBytesLeft * fn / max(fragLeft, 1)
+		fragLeft -= fn
+		fragBytesLeft -= fb
+		n, b = n+fn, b+fb
 		if float64(n)/total < minShare {
 			continue
 		}
-		b := min(c[cServiceBytes+i], udpBytesLeft)
 		conf := float64(n) / total
 		if float64(b)/float64(n) >= 400 { // amplified answers are large
 			conf += 0.2
 		}
 		out = append(out, Vector{Type: VectorAmplification, Service: s.Key, Port: s.Port, Proto: "udp", PPS: n, BPS: b * 8,
 			Confidence: clamp01(conf)})
-		udpLeft -= n
-		udpBytesLeft -= b
 	}
 	if servicePort[topPort] < 0 && topShare >= 0.5 {
 		n := min(uint64(topShare*float64(c[cSig+sigUDP])), udpLeft)
@@ -59,13 +68,14 @@ func classify(c *counters, topPort uint16, topShare float64) []Vector {
 	}
 	add(VectorUDPFlood, "udp", udpLeft, udpBytesLeft, float64(udpLeft)/total)
 
+	add(VectorFragmentFlood, "ip", fragLeft, fragBytesLeft, float64(fragLeft)/total+0.1)
 	for _, k := range []struct {
 		sig        int
 		typ, proto string
 	}{
 		{sigSYN, VectorSYNFlood, "tcp"}, {sigSYNACK, VectorSYNACK, "tcp"}, {sigACK, VectorACKFlood, "tcp"},
 		{sigRSTFIN, VectorRSTFINFlood, "tcp"}, {sigICMP, VectorICMPFlood, "icmp"}, {sigGRE, VectorGREFlood, "gre"},
-		{sigFrag, VectorFragmentFlood, "ip"}, {sigOther, VectorOther, "ip"},
+		{sigOther, VectorOther, "ip"},
 	} {
 		n, b := c.kind(k.sig)
 		add(k.typ, k.proto, n, b, float64(n)/total+0.1)
