@@ -33,19 +33,29 @@ func classify(c *counters, topPort uint16, topShare float64) []Vector {
 	// were counted with it.
 	udpLeft, udpBytesLeft := c.unansweredUDP()
 	// Fragments whose own datagram was never seen (flow records without
-	// ports, reordering) belong to amplified answers arriving at the same
-	// time: up to two per answer. Only the rest is a fragment flood.
+	// ports, records or packets out of order) belong to the amplified
+	// answers arriving at the same time: while any service's answers
+	// arrive, they all count with the largest. Only fragments nothing
+	// explains are a fragment flood.
 	fragLeft, fragBytesLeft := c.kind(sigFrag)
+	var svcPkts, svcBytes [nServices]uint64
+	largest := -1
+	for i := range nServices {
+		svcPkts[i] = min(c[cService+i], udpLeft)
+		svcBytes[i] = min(c[cServiceBytes+i], udpBytesLeft)
+		udpLeft -= svcPkts[i]
+		udpBytesLeft -= svcBytes[i]
+		if svcPkts[i] > 0 && (largest < 0 || svcPkts[i] > svcPkts[largest]) {
+			largest = i
+		}
+	}
+	if largest >= 0 {
+		svcPkts[largest] += fragLeft
+		svcBytes[largest] += fragBytesLeft
+		fragLeft, fragBytesLeft = 0, 0
+	}
 	for i, s := range sw.Services {
-		n := min(c[cService+i], udpLeft)
-		b := min(c[cServiceBytes+i], udpBytesLeft)
-		udpLeft -= n
-		udpBytesLeft -= b
-		fn := min(fragLeft, 2*n)
-		fb := fragBytesLeft * fn / max(fragLeft, 1)
-		fragLeft -= fn
-		fragBytesLeft -= fb
-		n, b = n+fn, b+fb
+		n, b := svcPkts[i], svcBytes[i]
 		if float64(n)/total < minShare {
 			continue
 		}
