@@ -24,6 +24,7 @@ import (
 	"github.com/stormwatch/stormwatch/internal/dashboard"
 	"github.com/stormwatch/stormwatch/internal/delivery"
 	"github.com/stormwatch/stormwatch/internal/domains"
+	"github.com/stormwatch/stormwatch/internal/front"
 	"github.com/stormwatch/stormwatch/internal/incident"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/maintenance"
@@ -169,7 +170,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	var draining atomic.Bool
-	handler, err := web.New(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator), api.WithObserver(mx),
+	handler, answerer, err := web.NewWithAnswerer(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator), api.WithObserver(mx),
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
 		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,
@@ -179,7 +180,9 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		return err
 	}
 
-	servers := []*listening{{name: "HTTP", ln: ln, srv: newHTTPServer(handler)}}
+	// The plain listener has fasthttp in front for the public page GETs;
+	// the TLS listeners are net/http (HTTP/2).
+	servers := []*listening{{name: "HTTP", ln: ln, srv: front.New(answerer, handler, log, endStreams)}}
 	if set.tls.Enabled {
 		secure, stopTLS, err := listenTLS(st, log, srv, set.tls, handler, mx.Certificate)
 		if err != nil {
@@ -192,7 +195,9 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	errc := make(chan error, len(servers))
 	for _, l := range servers {
 		// Event streams never go idle; end them so Shutdown can finish.
-		l.srv.RegisterOnShutdown(endStreams)
+		if hs, ok := l.srv.(*http.Server); ok {
+			hs.RegisterOnShutdown(endStreams)
+		}
 		go func() { errc <- l.serve() }()
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", srv.BaseURL, "dashboard", strings.TrimSuffix(srv.BaseURL, "/")+"/admin/", "database", string(st.Dialect()))
@@ -253,7 +258,14 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 type listening struct {
 	name string
 	ln   net.Listener
-	srv  *http.Server
+	srv  httpServer
+}
+
+// httpServer is what serve needs of *http.Server and *front.Server.
+type httpServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
 }
 
 func (l *listening) serve() error { return l.srv.Serve(l.ln) }

@@ -78,9 +78,14 @@ func hostname(hostport string) string {
 // its own host. It returns the workspace id and the site, or ok false for
 // the main host.
 func (p *public) route(r *http.Request) (ws string, site page.Site, ok bool, err error) {
-	host := hostname(r.Host)
+	return p.routeHost(r.Context(), r.Host)
+}
+
+// routeHost is route for a Host header.
+func (p *public) routeHost(ctx context.Context, hostport string) (ws string, site page.Site, ok bool, err error) {
+	host := hostname(hostport)
 	if slug, found := strings.CutSuffix(host, "."+p.pagesDomain); found && !strings.Contains(slug, ".") {
-		ws, err := p.workspaceBySlug(r.Context(), slug)
+		ws, err := p.workspaceBySlug(ctx, slug)
 		if err != nil {
 			return "", page.Site{}, true, err
 		}
@@ -89,7 +94,7 @@ func (p *public) route(r *http.Request) (ws string, site page.Site, ok bool, err
 	if host == hostname(p.base.Host) || host == "" {
 		return "", page.Site{}, false, nil
 	}
-	ws, err = p.workspaceByDomain(r.Context(), host)
+	ws, err = p.workspaceByDomain(ctx, host)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", page.Site{}, false, nil
 	}

@@ -63,9 +63,17 @@ type Deps struct {
 
 // New returns the root handler.
 func New(d Deps) (http.Handler, error) {
+	h, _, err := NewWithAnswerer(d)
+	return h, err
+}
+
+// NewWithAnswerer returns the root handler and an Answerer that serves
+// its public page GETs from prepared bytes for a server other than
+// net/http.
+func NewWithAnswerer(d Deps) (http.Handler, *Answerer, error) {
 	base, err := url.Parse(d.BaseURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -122,7 +130,7 @@ func New(d Deps) (http.Handler, error) {
 	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "stormwatch_event_streams", Help: "Open Server-Sent Event streams of public pages.",
 	}, func() float64 { return float64(d.Hub.Subscribers()) }))
-	return m.observe(cleanText(root)), nil
+	return m.observe(cleanText(root)), &Answerer{pub: pub, m: m}, nil
 }
 
 func readyz(st Readiness, draining func() bool) http.HandlerFunc {

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/stormwatch/stormwatch/internal/page"
+)
+
+// PublicAnswer is a public page, JSON document or feed answered from the
+// bytes prepared for its revision. Header and Body are shared by every
+// request of that revision: read them, never change them.
+type PublicAnswer struct {
+	Status int
+	Header http.Header
+	Body   []byte // nil for 304
+}
+
+// Answerer answers the hottest requests there are — GETs of public pages,
+// Statuspage JSON and feeds — without a net/http request, for a server
+// built for that (see internal/front); everything else goes to the
+// Handler. Both give the same answers.
+type Answerer struct {
+	pub *public
+	m   *metrics
+}
+
+// Answer serves a GET or HEAD of host, path (already decoded) and raw
+// query from prepared bytes, choosing the encoding from acceptEncoding and
+// answering 304 to a matching ifNoneMatch; revision is the
+// X-Stormwatch-Revision a live page asks for. ok is false for anything
+// it does not answer this way — other methods, other paths, the event
+// stream, forms, uploaded assets, redirects, errors — which the Handler
+// answers instead.
+func (a *Answerer) Answer(ctx context.Context, method, host, path, query, acceptEncoding, ifNoneMatch, revision string) (PublicAnswer, bool) {
+	if method != http.MethodGet && method != http.MethodHead || !clean(path) || !cleanValues(query) {
+		return PublicAnswer{}, false
+	}
+	ws, site, own, err := a.pub.routeHost(ctx, host)
+	if err != nil {
+		return PublicAnswer{}, false
+	}
+	rest := path
+	if !own {
+		tail, ok := strings.CutPrefix(path, "/s/")
+		slug, _, _ := strings.Cut(tail, "/")
+		if !ok || slug == "" || len(path) == len("/s/")+len(slug) {
+			return PublicAnswer{}, false
+		}
+		prefix := path[:len("/s/")+len(slug)]
+		rest = path[len(prefix):]
+		if ws, err = a.pub.workspaceBySlug(ctx, slug); err != nil {
+			return PublicAnswer{}, false
+		}
+		site = page.Site{Prefix: prefix, RootURL: a.pub.baseRoot + prefix, Badge: true}
+	}
+	if rest == "/events" || rest == "/subscribe" || strings.HasPrefix(rest, "/subscriptions/") || strings.HasPrefix(rest, "/assets/") {
+		return PublicAnswer{}, false
+	}
+	minRev, _ := strconv.ParseInt(revision, 10, 64)
+	rend, err := a.pub.cache.rendering(ctx, ws, site, minRev)
+	if err != nil {
+		return PublicAnswer{}, false
+	}
+	f, err := rend.file(rest)
+	if err != nil {
+		return PublicAnswer{}, false
+	}
+	ans := PublicAnswer{Status: http.StatusOK, Header: f.identityHeader, Body: f.body}
+	switch {
+	case etagMatch(ifNoneMatch, f.etag):
+		ans = PublicAnswer{Status: http.StatusNotModified, Header: f.notModifiedHeader}
+	case accepted(acceptEncoding) == "br":
+		ans.Header, ans.Body = f.brotliHeader, f.brotli
+	case accepted(acceptEncoding) == "gzip":
+		ans.Header, ans.Body = f.gzipHeader, f.gzip
+	}
+	a.m.requests.WithLabelValues("public", method, statusText(ans.Status)).Inc()
+	return ans, true
+}
