@@ -117,4 +117,5 @@ bench "summary.json" "http://127.0.0.1:$SW_PORT/s/acme/api/v2/summary.json" /sum
 bench "304 Not Modified" "http://127.0.0.1:$SW_PORT/s/acme/" /index.html \
 	"If-None-Match: $(etag http://127.0.0.1:$SW_PORT/s/acme/)" "If-None-Match: $(etag http://127.0.0.1:$NGINX_PORT/index.html)" 'If-None-Match: "x"'
 echo
+echo "stormwatch peak RSS: $(awk '/VmHWM/{printf "%.1f MB", $2/1024}' /proc/$sw_pid/status)"
 echo "page: $(wc -c <"$work/www/index.html") bytes HTML ($(wc -c <"$work/www/index.html.gz") gzipped), $(wc -c <"$work/www/summary.json") bytes summary.json; wrk -t$THREADS -c$CONNS -d$DURATION; $(nproc) cores"

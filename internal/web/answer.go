@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/stormwatch/stormwatch/internal/page"
 )
 
@@ -24,7 +26,30 @@ type PublicAnswer struct {
 // Handler. Both give the same answers.
 type Answerer struct {
 	pub *public
-	m   *metrics
+	// counters are the request counters of its four answers (GET and
+	// HEAD, 200 and 304), made once so that counting costs no lookup.
+	counters [2][2]prometheus.Counter
+}
+
+func newAnswerer(pub *public, m *metrics) *Answerer {
+	a := &Answerer{pub: pub}
+	for i, method := range []string{http.MethodGet, http.MethodHead} {
+		for j, status := range []string{"200", "304"} {
+			a.counters[i][j] = m.requests.WithLabelValues("public", method, status)
+		}
+	}
+	return a
+}
+
+func (a *Answerer) count(method string, status int) {
+	i, j := 0, 0
+	if method == http.MethodHead {
+		i = 1
+	}
+	if status == http.StatusNotModified {
+		j = 1
+	}
+	a.counters[i][j].Inc()
 }
 
 // Answer serves a GET or HEAD of host, path (already decoded) and raw
@@ -77,6 +102,6 @@ func (a *Answerer) Answer(ctx context.Context, method, host, path, query, accept
 	case accepted(acceptEncoding) == "gzip":
 		ans.Header, ans.Body = f.gzipHeader, f.gzip
 	}
-	a.m.requests.WithLabelValues("public", method, statusText(ans.Status)).Inc()
+	a.count(method, ans.Status)
 	return ans, true
 }

@@ -284,7 +284,9 @@ func etagMatch(header, etag string) bool {
 		return false
 	}
 	want := strings.TrimPrefix(etag, "W/")
-	for _, part := range strings.Split(header, ",") {
+	for rest := header; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		part = strings.TrimSpace(part)
 		if part == "*" || strings.TrimPrefix(part, "W/") == want {
 			return true
@@ -300,7 +302,9 @@ func accepted(header string) string {
 		return ""
 	}
 	br, gz := false, false
-	for _, part := range strings.Split(header, ",") {
+	for rest := header; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if q, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
 			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {

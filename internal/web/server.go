@@ -130,7 +130,7 @@ func NewWithAnswerer(d Deps) (http.Handler, *Answerer, error) {
 	d.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "stormwatch_event_streams", Help: "Open Server-Sent Event streams of public pages.",
 	}, func() float64 { return float64(d.Hub.Subscribers()) }))
-	return m.observe(cleanText(root)), &Answerer{pub: pub, m: m}, nil
+	return m.observe(cleanText(root)), newAnswerer(pub, m), nil
 }
 
 func readyz(st Readiness, draining func() bool) http.HandlerFunc {
