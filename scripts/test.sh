@@ -112,7 +112,7 @@ go test -race -count=1 "$@" ./...
 # such as 1m, or a count such as 500000x) overrides every budget. A crasher
 # found fails the run and is saved under the package's testdata/fuzz for
 # the regression suite.
-for target in "FuzzDecode ./internal/capture 100000x" "FuzzNetFlow ./internal/capture 60000x" \
+for target in "FuzzDecode ./internal/capture 100000x" "FuzzNetFlow ./internal/capture 20000x" \
 	"FuzzSFlow ./internal/capture 100000x" "FuzzParse ./internal/rules 200000x" "FuzzAdminAPI ./internal/api 30000x"; do
 	set -- $target
 	budget="${STORMWATCH_FUZZTIME:-$3}"

@@ -146,6 +146,9 @@ func (c *FlowCollector) decodeNetFlow(from string, data []byte, out []detect.Pac
 		}
 		return out, nil
 	case 9, 10:
+		if err := checkTemplates(data); err != nil {
+			return out, err
+		}
 		e := c.exporterOf(from)
 		var v9 netflow.NFv9Packet
 		var ipfix netflow.IPFIXPacket
@@ -298,4 +301,94 @@ func uintOf(v any) uint64 {
 		x = x<<8 | uint64(c)
 	}
 	return x
+}
+
+// errEmptyTemplate refuses a template with no field or a field of no
+// length: goflow2 decodes a data set record by record until too few
+// bytes are left, so a record of no bytes loops forever, and fields of no
+// bytes let a small datagram allocate without bound (a datagram from
+// anyone who can reach the collector would hang the agent). Real
+// exporters send neither.
+var errEmptyTemplate = errors.New("flow template with no field or a field of no length")
+
+// checkTemplates walks the template sets of a NetFlow v9 or IPFIX
+// datagram and refuses one with a template (or options template) whose
+// records would take no bytes. Malformed sets are left to the decoder.
+func checkTemplates(data []byte) error {
+	version := binary.BigEndian.Uint16(data)
+	rest := data
+	switch {
+	case version == 9 && len(data) >= 20:
+		rest = data[20:]
+	case version == 10 && len(data) >= 16:
+		rest = data[16:]
+	default:
+		return nil
+	}
+	for len(rest) >= 4 {
+		id, length := binary.BigEndian.Uint16(rest), int(binary.BigEndian.Uint16(rest[2:]))
+		if length < 4 {
+			return nil
+		}
+		// goflow2 decodes a set cut short with what is there: so do we.
+		length = min(length, len(rest))
+		body := rest[4:length]
+		rest = rest[length:]
+		var err error
+		switch {
+		case version == 9 && id == 0, version == 10 && id == 2:
+			err = checkTemplateRecords(body, version, false)
+		case version == 9 && id == 1, version == 10 && id == 3:
+			err = checkTemplateRecords(body, version, true)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTemplateRecords checks the records of one template set.
+func checkTemplateRecords(b []byte, version uint16, options bool) error {
+	for len(b) >= 4 {
+		var fields int
+		switch {
+		case options && version == 9:
+			if len(b) < 6 {
+				return nil
+			}
+			// Lengths in bytes, as goflow2 reads them.
+			fields = int(binary.BigEndian.Uint16(b[2:]))/4 + int(binary.BigEndian.Uint16(b[4:]))/4
+			b = b[6:]
+		case options:
+			if len(b) < 6 {
+				return nil
+			}
+			fields = int(binary.BigEndian.Uint16(b[2:]))
+			b = b[6:]
+		default:
+			fields = int(binary.BigEndian.Uint16(b[2:]))
+			b = b[4:]
+		}
+		if fields == 0 {
+			return errEmptyTemplate
+		}
+		for range fields {
+			if len(b) < 4 {
+				return nil
+			}
+			typ, length := binary.BigEndian.Uint16(b), binary.BigEndian.Uint16(b[2:])
+			b = b[4:]
+			if version == 10 && typ&0x8000 != 0 {
+				if len(b) < 4 {
+					return nil
+				}
+				b = b[4:] // enterprise number
+			}
+			if length == 0 {
+				return errEmptyTemplate
+			}
+		}
+	}
+	return nil
 }
