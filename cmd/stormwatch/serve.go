@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +81,10 @@ is first visited (only the base host, verified custom domains and
 	}
 	if err := tlsc.Validate(); err != nil {
 		return err
+	}
+	// Before anything is loaded: the limit shapes the whole run.
+	if os.Getenv("GOMEMLIMIT") == "" && srv.MemoryLimit > 0 {
+		debug.SetMemoryLimit(int64(srv.MemoryLimit))
 	}
 	st, log, err := openConfigured(ctx, &db, &logc)
 	if err != nil {

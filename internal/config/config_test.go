@@ -175,3 +175,23 @@ func TestParseRate(t *testing.T) {
 		}
 	}
 }
+
+func TestSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"40MiB", 40 << 20, true}, {"1GiB", 1 << 30, true}, {"512KiB", 512 << 10, true}, {"0", 0, true}, {"1000", 1000, true},
+		{"40MB", 0, false}, {"-1", 0, false}, {"lots", 0, false},
+	} {
+		var z Size
+		err := z.Set(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && uint64(z) != tc.want) {
+			t.Errorf("Size(%q) = %d, %v", tc.in, z, err)
+		}
+		if tc.ok && tc.in != "0" && tc.in != "1000" && z.String() != tc.in {
+			t.Errorf("Size(%q).String() = %q", tc.in, z.String())
+		}
+	}
+}

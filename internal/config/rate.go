@@ -57,3 +57,41 @@ func FormatRate(v uint64) string {
 	}
 	return strconv.FormatUint(v, 10)
 }
+
+// Size is a byte-count flag with binary suffixes: 40MiB, 1GiB, 512KiB, or
+// a bare number of bytes.
+type Size uint64
+
+func (z *Size) String() string {
+	switch v := uint64(*z); {
+	case v >= 1<<30 && v%(1<<30) == 0:
+		return strconv.FormatUint(v>>30, 10) + "GiB"
+	case v >= 1<<20 && v%(1<<20) == 0:
+		return strconv.FormatUint(v>>20, 10) + "MiB"
+	case v >= 1<<10 && v%(1<<10) == 0:
+		return strconv.FormatUint(v>>10, 10) + "KiB"
+	default:
+		return strconv.FormatUint(v, 10)
+	}
+}
+
+// Set parses a size such as "40MiB".
+func (z *Size) Set(s string) error {
+	t := strings.TrimSpace(s)
+	mult := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if v, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = v, u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseUint(t, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a size such as 40MiB, 1GiB or 0", s)
+	}
+	*z = Size(v * mult)
+	return nil
+}

@@ -143,6 +143,9 @@ type Server struct {
 	// caps them per client address.
 	MaxEventStreams          int
 	MaxEventStreamsPerClient int
+	// MemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
+	// is not set (0: none).
+	MemoryLimit Size
 }
 
 // Register adds the server flags to fs.
@@ -155,6 +158,8 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.StringVar(&s.TrustedProxies, "trusted-proxies", "", "comma-separated `CIDRs` of load balancers in front, whose X-Forwarded-For names the client for per-client limits")
 	fs.IntVar(&s.MaxEventStreams, "max-event-streams", 0, "most live-update streams (/events) open at once; `0` picks half of the open-file limit less a reserve of 1024 for the database, dashboard and APIs")
 	fs.IntVar(&s.MaxEventStreamsPerClient, "max-event-streams-per-client", 32, "most live-update streams one client address may hold (tabs of one office behind one NAT)")
+	s.MemoryLimit = 40 << 20
+	fs.Var(&s.MemoryLimit, "memory-limit", "soft memory `limit` of the Go runtime (GOMEMLIMIT wins when set): the garbage collector works harder near it, so a storm of page readers stays near 55 MB; 0 turns it off; raise it for installations with many large workspaces")
 	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
