@@ -32,13 +32,8 @@ func agentEvent(t *testing.T, url, token, attack string, seq int, typ, phase str
 // --resolve-after; it resolves after the second ends, with one "back to
 // normal" update.
 func TestCorrelatedAttacksKeepTheIncidentOpen(t *testing.T) {
-	dir := t.TempDir()
-	key, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir)
-	key = strings.TrimSpace(key)
-	if code != 0 {
-		t.Fatal("workspace create failed")
-	}
-	s := startServe(t, "--data-dir", dir, "--resolve-after", "1s")
+	db, key := acmeOn(t, "--data-dir", t.TempDir())
+	s := startServe(t, append(db, "--resolve-after", "1s")...)
 	if code, _ := call(t, "POST", s.url+"/api/v1/components", key, `{"name":"US-East game 01","slug":"us-east-game-01"}`); code != 201 {
 		t.Fatal("component")
 	}

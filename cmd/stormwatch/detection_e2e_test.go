@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,13 +28,9 @@ func TestDefaultsPublishRealAttacks(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	key, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir)
-	key = strings.TrimSpace(key)
-	if code != 0 {
-		t.Fatal("workspace create failed")
-	}
+	db, key := acmeOn(t, "--data-dir", dir)
 	// The agents exit when their replays end: silence is not what is tested.
-	s := startServe(t, "--data-dir", dir, "--node-silence", "0")
+	s := startServe(t, append(db, "--node-silence", "0")...)
 	tokens, nodes := map[string]string{}, map[string]string{}
 	for name := range captures {
 		if code, _ := call(t, "POST", s.url+"/api/v1/components", key, `{"name":"`+name+`","slug":"`+name+`"}`); code != 201 {

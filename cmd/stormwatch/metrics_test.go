@@ -15,13 +15,8 @@ import (
 // delivery id, and /metrics carries the delivery, attack, incident, rule,
 // node and leadership series.
 func TestMetricsAndFailureLogs(t *testing.T) {
-	dir := t.TempDir()
-	key, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir)
-	key = strings.TrimSpace(key)
-	if code != 0 {
-		t.Fatal("workspace create failed")
-	}
-	s := startServe(t, "--data-dir", dir, "--allow-private-webhooks")
+	db, key := acmeOn(t, "--data-dir", t.TempDir())
+	s := startServe(t, append(db, "--allow-private-webhooks")...)
 	// A port nobody listens on: the receiver is down.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

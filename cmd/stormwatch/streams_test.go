@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 )
@@ -13,13 +12,8 @@ import (
 // all), the held streams stay open, and the server keeps answering
 // health checks, pages and admin writes.
 func TestEventStreamsAreCapped(t *testing.T) {
-	dir := t.TempDir()
-	key, _, code := runCLI(t, nil, "workspace", "create", "--slug", "acme", "--name", "Acme", "--data-dir", dir)
-	key = strings.TrimSpace(key)
-	if code != 0 {
-		t.Fatal("workspace create failed")
-	}
-	s := startServe(t, "--data-dir", dir, "--max-event-streams", "40", "--trusted-proxies", "127.0.0.0/8")
+	db, key := acmeOn(t, "--data-dir", t.TempDir())
+	s := startServe(t, append(db, "--max-event-streams", "40", "--trusted-proxies", "127.0.0.0/8")...)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1}, Timeout: 5 * time.Second}
 	open := func(from string) int {
 		req, _ := http.NewRequest("GET", s.url+"/s/acme/events", nil)
