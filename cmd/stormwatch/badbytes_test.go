@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
 // TestBadBytesOnBothDatabases sends NUL bytes and invalid UTF-8 in path
@@ -14,13 +12,6 @@ import (
 // server on SQLite and on PostgreSQL: each answers 400 (never a 5xx),
 // and the server logs no error.
 func TestBadBytesOnBothDatabases(t *testing.T) {
-	backends := []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"sqlite", func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} }},
-		{"postgres", func(t *testing.T) []string { return []string{"--database-url", storetest.FreshSchema(t)} }},
-	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.args(t)

@@ -180,14 +180,17 @@ func call(t *testing.T, method, url, key, body string) (int, map[string]any) {
 	return res.StatusCode, m
 }
 
+// backends are the databases the binary tests run on: the flags that
+// point a command at a fresh one.
+var backends = []struct {
+	name string
+	args func(t *testing.T) []string
+}{
+	{"sqlite", func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} }},
+	{"postgres", func(t *testing.T) []string { return []string{"--database-url", storetest.FreshSchema(t)} }},
+}
+
 func TestBinaryEndToEnd(t *testing.T) {
-	backends := []struct {
-		name string
-		args func(t *testing.T) []string
-	}{
-		{"sqlite", func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} }},
-		{"postgres", func(t *testing.T) []string { return []string{"--database-url", storetest.FreshSchema(t)} }},
-	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			db := b.args(t)

@@ -93,8 +93,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.srv.ShutdownWithContext(ctx)
 }
 
-// Close stops at once.
-func (s *Server) Close() error { return s.srv.Shutdown() }
+// Close stops without waiting long: it ends the event streams and gives
+// the requests in flight a second (fasthttp's own Shutdown waits for every
+// connection, which an open stream would hold forever).
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return s.Shutdown(ctx)
+}
 
 type logAdapter struct{ log *slog.Logger }
 

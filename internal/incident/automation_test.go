@@ -66,6 +66,18 @@ func (w *world) tx(fn func(tx *store.Tx) error) {
 	}
 }
 
+// heartbeat stores a heartbeat of node n as the agent API does, ending
+// its silence in the same transaction.
+func (w *world) heartbeat(n *sw.Node) {
+	w.t.Helper()
+	w.tx(func(tx *store.Tx) error {
+		if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, &sw.Heartbeat{}); err != nil {
+			return err
+		}
+		return w.a.NodeAlive(ctx, tx, w.ws, n)
+	})
+}
+
 func (w *world) advance(d time.Duration) {
 	w.mu.Lock()
 	w.now = w.now.Add(d)
@@ -373,14 +385,7 @@ func TestAttackDuringMaintenance(t *testing.T) {
 func TestNodeSilence(t *testing.T) {
 	w := newWorld(t, store.SQLite)
 	n := w.nodes["edge-1"]
-	heartbeat := func() {
-		w.tx(func(tx *store.Tx) error {
-			if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, &sw.Heartbeat{}); err != nil {
-				return err
-			}
-			return w.a.NodeAlive(ctx, tx, w.ws, n)
-		})
-	}
+	heartbeat := func() { w.heartbeat(n) }
 	heartbeat()
 	check := func() {
 		if err := w.a.CheckSilence(ctx, w.st, w.now, 30*time.Second); err != nil {
@@ -527,14 +532,7 @@ func TestAutomaticTextsSayWhatIsKnown(t *testing.T) {
 
 	w = newWorld(t, store.SQLite)
 	n := w.nodes["bak-1"]
-	beat := func() {
-		w.tx(func(tx *store.Tx) error {
-			if err := tx.RecordHeartbeat(ctx, w.ws, n.ID, &sw.Heartbeat{}); err != nil {
-				return err
-			}
-			return w.a.NodeAlive(ctx, tx, w.ws, n)
-		})
-	}
+	beat := func() { w.heartbeat(n) }
 	beat()
 	w.advance(40 * time.Second)
 	if err := w.a.CheckSilence(ctx, w.st, w.now, 30*time.Second); err != nil {
