@@ -163,6 +163,12 @@ type AttackEvent struct {
 	// Reason says why the agent raised the attack: which limit its
 	// traffic crossed, and by how much.
 	Reason string `json:"reason,omitempty"`
+	// Monitor is set on the server's monitor_down signals: the check and
+	// how many locations agree.
+	Monitor *MonitorFacts `json:"monitor,omitempty"`
+	// Check is set on an agent's monitor.down and monitor.up events: the
+	// run that changed the check's state at the agent's node.
+	Check *CheckResult `json:"check,omitempty"`
 }
 
 // Attack is an attack's latest state as the server knows it, with the
@@ -186,7 +192,10 @@ type Attack struct {
 	StartedAt      time.Time      `json:"started_at"`
 	UpdatedAt      time.Time      `json:"updated_at"`
 	EndedAt        *time.Time     `json:"ended_at"`
-	Timeline       []AttackEvent  `json:"timeline,omitempty"`
+	Monitor        *MonitorFacts  `json:"monitor,omitempty"`
+	// Seq is the number of the last event received.
+	Seq      int           `json:"-"`
+	Timeline []AttackEvent `json:"timeline,omitempty"`
 }
 
 // Event times must fall within this window around the server's clock:
@@ -204,6 +213,12 @@ const (
 // naming the field at fault; index is its position in the batch.
 func CheckAttackEvent(index int, e *AttackEvent, now time.Time) error {
 	f := func(name string) string { return fmt.Sprintf("events[%d].%s", index, name) }
+	if e.Type == EventMonitorDown || e.Type == EventMonitorUp {
+		return checkMonitorEvent(f, e, now)
+	}
+	if e.Check != nil || e.Monitor != nil {
+		return Invalid(f("check"), "only monitor.down and monitor.up events carry a check")
+	}
 	for _, t := range []struct {
 		name string
 		at   *time.Time
@@ -242,7 +257,7 @@ func CheckAttackEvent(index int, e *AttackEvent, now time.Time) error {
 	switch e.Type {
 	case EventStarted, EventUpdated, EventMitigating, EventSubsiding, EventEnded:
 	default:
-		return Invalid(f("type"), "must be one of attack.started, attack.updated, attack.mitigating, attack.subsiding, attack.ended")
+		return Invalid(f("type"), "must be one of attack.started, attack.updated, attack.mitigating, attack.subsiding, attack.ended, monitor.down, monitor.up")
 	}
 	switch e.Phase {
 	case PhaseDetected, PhaseMitigating, PhaseSubsiding, PhaseEnded:
@@ -253,4 +268,26 @@ func CheckAttackEvent(index int, e *AttackEvent, now time.Time) error {
 		return err
 	}
 	return CheckText(f("classification"), e.Classification, 64, false)
+}
+
+// checkMonitorEvent validates an agent's check state change.
+func checkMonitorEvent(f func(string) string, e *AttackEvent, now time.Time) error {
+	switch {
+	case e.ID == "" || len(e.ID) > 128:
+		return Invalid(f("id"), "is required (at most 128 characters)")
+	case e.Check == nil:
+		return Invalid(f("check"), "is required on %s events", e.Type)
+	case !HasPrefix(e.Check.CheckID, PrefixCheck) || len(e.Check.CheckID) > 64:
+		return Invalid(f("check.check_id"), "must be a check id (chk_…)")
+	case e.Check.At.IsZero() || e.Check.At.Before(now.Add(-MaxEventAge)) || e.Check.At.After(now.Add(MaxEventLead)):
+		return Invalid(f("check.at"), "must be within 30 days before and an hour after the server's clock: check the agent's clock")
+	case e.Check.Up != (e.Type == EventMonitorUp):
+		return Invalid(f("check.up"), "must be %v on a %s event", e.Type == EventMonitorUp, e.Type)
+	case e.Check.LatencyMS < 0 || e.Check.LatencyMS > 3600e3:
+		return Invalid(f("check.latency_ms"), "must be 0 to 3600000")
+	}
+	if err := CheckText(f("check.error"), e.Check.Error, 1000, false); err != nil {
+		return err
+	}
+	return CheckText(f("check.warning"), e.Check.Warning, 1000, false)
 }

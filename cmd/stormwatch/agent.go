@@ -110,7 +110,8 @@ func parseSpeed(s string) (float64, error) {
 
 func runAgent(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("agent", "stormwatch agent --server URL --token TOKEN --prefix CIDR (--interface NAME | --netflow ADDR | --sflow ADDR | --pcap FILE) [flags]", `
-Runs a node's agent: reads traffic, detects and classifies attacks on the
+Runs a node's agent: runs the checks (monitors) the server gives this node
+and reports their results, and reads traffic, detects and classifies attacks on the
 protected prefixes, and reports every step of an attack to the server
 (attack.started with severity and classification, then updated,
 mitigating, subsiding, ended). Events are kept in a durable spool under
@@ -123,7 +124,16 @@ promiscuous, several interfaces allowed; needs CAP_NET_RAW); --sflow and
 active timeouts of 1-2 s on NetFlow/IPFIX exporters); --pcap
 replays a pcap or pcapng capture, with detection on the capture's own
 timestamps so that any --replay-speed gives the same result, and the agent
-exits once the replay is reported in full.
+exits once the replay is reported in full. With no source and no
+--prefix, the agent is a probe node: it only runs checks.
+
+Checks (HTTP, TCP, ICMP, DNS, UDP game queries) are defined on the server
+(POST /api/v1/checks with "nodes": ["this node's name"] or ["*"]); the
+agent learns them from each heartbeat's answer, runs each every its
+interval, and reports a change of state through the durable spool and its
+runs (latency, failures) with the next heartbeat. ICMP checks use an
+unprivileged ping socket where net.ipv4.ping_group_range allows it, a raw
+socket (CAP_NET_RAW) otherwise.
 
 Detection looks at both directions: per protected address it counts
 attack-shaped traffic, what the address did not ask for — SYNs whose
@@ -146,6 +156,7 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
     --prefix 203.0.113.0/24 --netflow 0.0.0.0:2055 --sflow 0.0.0.0:6343
   stormwatch agent --server https://status.example.com --token swn_… \
     --prefix 203.0.113.0/24 --pcap attack.pcap --replay-speed 10x
+  stormwatch agent --server https://status.example.com --token swn_…   # a probe node: checks only
   STORMWATCH_TOKEN=swn_… stormwatch agent --server http://127.0.0.1:8080 --prefix 203.0.113.0/24 \
     --pcap capture.pcapng --attack-pps 20k --attack-bps 100M --link-capacity 10G \
     --mitigation-command "/usr/local/bin/blackhole --from-stdin"`, stderr)
@@ -185,8 +196,16 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 			sources++
 		}
 	}
-	if sources != 1 {
+	if sources > 1 {
 		return &config.Error{Msg: "source: give one of --pcap FILE, --interface NAME (repeatable), or --sflow/--netflow ADDR"}
+	}
+	probeOnly := sources == 0
+	if probeOnly && len(af.prefixes) == 0 {
+		// No traffic source and nothing to protect: a probe node, which
+		// only runs the checks the server gives it.
+		af.prefixes = config.StringList{"192.0.2.0/32"}
+	} else if probeOnly {
+		return &config.Error{Msg: "source: give one of --pcap FILE, --interface NAME (repeatable), or --sflow/--netflow ADDR to protect --prefix (or neither, for a node that only runs checks)"}
 	}
 	sp, err := parseSpeed(*speed)
 	if err != nil {
@@ -197,7 +216,9 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 		return err
 	}
 	var source agent.Source
-	if *pcap != "" {
+	if probeOnly {
+		source = agent.NoTraffic{}
+	} else if *pcap != "" {
 		if _, err := os.Stat(*pcap); err != nil {
 			return &config.Error{Msg: fmt.Sprintf("pcap: %v", err)}
 		}

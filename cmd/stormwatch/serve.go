@@ -31,6 +31,8 @@ import (
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/maintenance"
 	"github.com/stormwatch/stormwatch/internal/metrics"
+	"github.com/stormwatch/stormwatch/internal/monitor"
+	"github.com/stormwatch/stormwatch/internal/probe"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -143,6 +145,9 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	mx := metrics.New(reg, st, silence, log)
 	automator.OnDecision(mx.Decision)
 	guard := &notify.Guard{AllowPrivate: srv.AllowPrivateWebhooks}
+	// Checks the server runs for tenants obey the webhooks' SSRF policy.
+	mon := monitor.New(automator, log)
+	monitors := monitor.NewServer(st, mon, &probe.Prober{Allow: guard.CheckAddr})
 	sender, links, err := newSender(ctx, st, log, srv, nc, guard, mailer, from, mx.Delivery)
 	if err != nil {
 		ln.Close()
@@ -170,13 +175,16 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		st.Lead(pollCtx, "automation", mx.Lead("automation", func(ctx context.Context) { automator.Run(ctx, st, 500*time.Millisecond, auto.NodeSilence) }), log)
 	})
 	workers.Go(func() {
+		st.Lead(pollCtx, "monitors", mx.Lead("monitors", monitors.Run), log)
+	})
+	workers.Go(func() {
 		st.Lead(pollCtx, "domain-checks", mx.Lead("domain-checks", func(ctx context.Context) { checker.Run(ctx, st, set.tls.DomainCheck, log) }), log)
 	})
 	workers.Go(func() { sender.Run(pollCtx) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	var draining atomic.Bool
-	handler, answerer, err := web.NewWithAnswerer(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator), api.WithObserver(mx),
+	handler, answerer, err := web.NewWithAnswerer(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator), api.WithObserver(mx), api.WithMonitor(mon),
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
 		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,

@@ -14,6 +14,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/probe"
 )
 
 // Mitigation is what the agent does when an attack starts: run a command
@@ -55,6 +56,8 @@ type Agent struct {
 	shiftSet bool
 	notify   chan struct{}
 	wg       sync.WaitGroup
+	// checks runs the checks the server gives this node.
+	checks *probe.Runner
 }
 
 // New returns an agent; Run starts it.
@@ -65,7 +68,31 @@ func New(cfg Config) *Agent {
 	if cfg.Mitigation.Timeout <= 0 {
 		cfg.Mitigation.Timeout = 30 * time.Second
 	}
-	return &Agent{cfg: cfg, det: detect.New(cfg.Detect), notify: make(chan struct{}, 1)}
+	a := &Agent{cfg: cfg, det: detect.New(cfg.Detect), notify: make(chan struct{}, 1)}
+	a.checks = probe.NewRunner(&probe.Prober{}, a.checkChanged)
+	return a
+}
+
+// checkChanged spools a check's change of state at this node, durably,
+// like an attack event: the server hears of it even across an outage.
+func (a *Agent) checkChanged(res sw.CheckResult) {
+	typ := sw.EventMonitorDown
+	if res.Up {
+		typ = sw.EventMonitorUp
+	}
+	e := sw.AttackEvent{ID: fmt.Sprintf("%s-%d", res.CheckID, res.At.UnixNano()), Type: typ, At: res.At, Check: &res}
+	a.mu.Lock()
+	err := a.cfg.Spool.Append(e)
+	a.mu.Unlock()
+	if err != nil {
+		a.cfg.Log.Error("spool", "err", err)
+		return
+	}
+	a.cfg.Log.Info("check state", "check", res.CheckID, "up", res.Up, "error", res.Error)
+	select {
+	case a.notify <- struct{}{}:
+	default:
+	}
 }
 
 // Run captures, detects and reports until ctx ends (or, with ExitWhenDone,
@@ -74,6 +101,7 @@ func New(cfg Config) *Agent {
 func (a *Agent) Run(ctx context.Context) error {
 	// Deferred calls run last first: cancel, then wait for the goroutines.
 	defer a.wg.Wait()
+	defer a.checks.Stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -326,8 +354,15 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		a.mu.Unlock()
 		hb := sw.Heartbeat{AgentVersion: a.cfg.Version, Source: a.cfg.Source.Name(), PPS: s.PPS, BPS: s.BPS, Hosts: s.Hosts,
 			ActiveAttacks: s.ActiveAttacks, SpoolBacklog: a.cfg.Spool.Pending()}
-		if err := a.cfg.Client.SendHeartbeat(ctx, hb); err != nil && ctx.Err() == nil {
+		checks, err := a.cfg.Client.SendHeartbeat(ctx, hb, a.checks.Drain())
+		switch {
+		case err != nil && ctx.Err() == nil:
 			a.cfg.Log.Debug("heartbeat", "err", err)
+		case err == nil && checks != nil:
+			if n := a.checks.Len(); n != len(checks) {
+				a.cfg.Log.Info("checks to run", "count", len(checks))
+			}
+			a.checks.Set(ctx, checks)
 		}
 		select {
 		case <-ctx.Done():

@@ -60,7 +60,8 @@ func (c *Client) post(ctx context.Context, path string, body any, out any) error
 		return err
 	}
 	defer res.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	// The heartbeat answer lists the node's checks: allow for thousands.
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 8<<20))
 	switch {
 	case res.StatusCode >= 200 && res.StatusCode < 300:
 		if out != nil && len(data) > 0 {
@@ -87,7 +88,17 @@ func (c *Client) SendEvents(ctx context.Context, events []sw.AttackEvent) (accep
 	return out.Accepted, out.Duplicates, err
 }
 
-// SendHeartbeat posts a heartbeat.
-func (c *Client) SendHeartbeat(ctx context.Context, hb sw.Heartbeat) error {
-	return c.post(ctx, "/api/v1/agent/heartbeat", hb, nil)
+// SendHeartbeat posts a heartbeat with the node's check runs since the
+// last one, and returns the checks the node is to run (nil from a server
+// that predates checks).
+func (c *Client) SendHeartbeat(ctx context.Context, hb sw.Heartbeat, results []sw.CheckResult) ([]sw.Check, error) {
+	var out struct {
+		Checks []sw.Check `json:"checks"`
+	}
+	body := struct {
+		sw.Heartbeat
+		Checks []sw.CheckResult `json:"checks,omitempty"`
+	}{hb, results}
+	err := c.post(ctx, "/api/v1/agent/heartbeat", body, &out)
+	return out.Checks, err
 }

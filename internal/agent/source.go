@@ -57,3 +57,19 @@ func (s *PcapSource) Run(ctx context.Context, emit func([]detect.Packet) error) 
 	s.Last = st.Last
 	return err
 }
+
+// NoTraffic is the source of a node that only runs checks: it reads
+// nothing and runs until ctx ends.
+type NoTraffic struct{}
+
+// Name implements Source.
+func (NoTraffic) Name() string { return "none (checks only)" }
+
+// Live implements Source.
+func (NoTraffic) Live() bool { return true }
+
+// Run implements Source.
+func (NoTraffic) Run(ctx context.Context, _ func([]detect.Packet) error) error {
+	<-ctx.Done()
+	return nil
+}

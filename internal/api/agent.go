@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -43,6 +46,13 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
 		out, fresh = eventsOutput{}, fresh[:0]
 		for i := range in.Events {
+			if e := &in.Events[i]; e.Check != nil {
+				if err := s.checkResult(r.Context(), tx, c, i, e.Check); err != nil {
+					return err
+				}
+				out.Accepted++
+				continue
+			}
 			stored, err := tx.RecordAttackEvent(r.Context(), c.workspace, c.node.ID, &in.Events[i])
 			if err != nil {
 				return err
@@ -73,10 +83,60 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request, c *caller) 
 	return nil
 }
 
-func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var in sw.Heartbeat
-	if err := decode(w, r, &in); err != nil {
+// checkResult records what the caller's node found running one of its
+// checks (a state change from its spool, or a heartbeat's summary).
+func (s *Server) checkResult(ctx context.Context, tx *store.Tx, c *caller, i int, res *sw.CheckResult) error {
+	k, err := tx.Check(ctx, c.workspace, res.CheckID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !k.RunsOn(c.node.Name)) {
+		// Deleted or moved since the agent last heard: the result
+		// counts for nothing, and the next heartbeat's list drops it.
+		return nil
+	}
+	if err != nil || s.mon == nil {
 		return err
+	}
+	if res.Runs < 0 || res.Fails < 0 || res.Fails > res.Runs {
+		return sw.Invalid(fmt.Sprintf("checks[%d].runs", i), "runs and fails must be 0 or more, fails at most runs")
+	}
+	return s.mon.Record(ctx, tx, c.workspace, k, c.node.ID, res)
+}
+
+// heartbeatInput is a heartbeat with the node's check runs since the
+// last one.
+type heartbeatInput struct {
+	sw.Heartbeat
+	Checks []sw.CheckResult `json:"checks"`
+}
+
+// heartbeatOutput tells the agent which checks to run.
+type heartbeatOutput struct {
+	Checks []sw.Check `json:"checks"`
+}
+
+func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var hb heartbeatInput
+	if err := decode(w, r, &hb); err != nil {
+		return err
+	}
+	in := hb.Heartbeat
+	if len(hb.Checks) > maxBatch {
+		return sw.Invalid("checks", "at most %d check results", maxBatch)
+	}
+	now := time.Now()
+	for i := range hb.Checks {
+		res := &hb.Checks[i]
+		if !sw.HasPrefix(res.CheckID, sw.PrefixCheck) {
+			return sw.Invalid(fmt.Sprintf("checks[%d].check_id", i), "must be a check id (chk_…)")
+		}
+		if res.At.IsZero() || res.At.After(now.Add(sw.MaxEventLead)) || res.At.Before(now.Add(-sw.MaxEventAge)) {
+			return sw.Invalid(fmt.Sprintf("checks[%d].at", i), "must be within 30 days before and an hour after the server's clock")
+		}
+		if err := sw.CheckText(fmt.Sprintf("checks[%d].error", i), res.Error, 1000, false); err != nil {
+			return err
+		}
+		if err := sw.CheckText(fmt.Sprintf("checks[%d].warning", i), res.Warning, 1000, false); err != nil {
+			return err
+		}
 	}
 	if err := sw.CheckText("agent_version", in.AgentVersion, 64, false); err != nil {
 		return err
@@ -87,6 +147,11 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
 		if err := tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, &in); err != nil {
 			return err
+		}
+		for i := range hb.Checks {
+			if err := s.checkResult(r.Context(), tx, c, i, &hb.Checks[i]); err != nil {
+				return err
+			}
 		}
 		if s.auto == nil {
 			return nil
@@ -99,6 +164,13 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 	if s.obs != nil {
 		s.obs.Heartbeat()
 	}
-	w.WriteHeader(http.StatusNoContent)
+	checks, err := s.store.NodeChecks(r.Context(), c.workspace, c.node)
+	if err != nil {
+		return err
+	}
+	if checks == nil {
+		checks = []sw.Check{}
+	}
+	writeJSON(w, http.StatusOK, heartbeatOutput{Checks: checks})
 	return nil
 }

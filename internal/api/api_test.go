@@ -13,6 +13,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/api"
+	"github.com/stormwatch/stormwatch/internal/monitor"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
@@ -40,7 +41,8 @@ func (noDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error
 
 func newEnv(t *testing.T, st *store.Store) *env {
 	t.Helper()
-	a := api.New(st, slog.New(slog.NewTextHandler(io.Discard, nil)), api.WithWebhookGuard(&notify.Guard{Resolver: noDNS{}}))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := api.New(st, log, api.WithWebhookGuard(&notify.Guard{Resolver: noDNS{}}), api.WithMonitor(monitor.New(nil, log)))
 	srv := httptest.NewServer(a)
 	t.Cleanup(srv.Close)
 	return &env{t: t, store: st, srv: srv, api: a}

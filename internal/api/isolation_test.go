@@ -47,6 +47,9 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	f.ids["/api/v1/api-keys/"] = k["id"].(string)
 	f.ids["/api/v1/attacks/"] = atk
 	f.ids["/api/v1/deliveries/"] = fanOut(t, e.store, ws)
+	chk := e.must(201, "POST", "/api/v1/checks", key, map[string]any{"component": "edge", "name": "edge tcp", "type": "tcp",
+		"target": "edge." + slug + ".example.com:443", "nodes": []string{"*"}})
+	f.ids["/api/v1/checks/"] = chk["id"].(string)
 	d := e.must(201, "POST", "/api/v1/domains", key, map[string]any{"hostname": "status." + slug + ".example.com"})
 	f.ids["/api/v1/domains/"] = d["id"].(string)
 	return f
@@ -94,6 +97,8 @@ func bodyFor(method, pattern string) any {
 		return nil
 	case strings.HasPrefix(pattern, "/api/v1/domains"):
 		return map[string]any{"hostname": "status.other.example.com"}
+	case strings.HasPrefix(pattern, "/api/v1/checks") && method == "POST":
+		return map[string]any{"component": "edge", "name": "x", "type": "tcp", "target": "x.example.com:80", "nodes": []string{"*"}}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):
 		return map[string]any{"name": "x", "role": "viewer"}
 	}
@@ -253,7 +258,17 @@ func TestAgentRoutes(t *testing.T) {
 		if r := e.do("GET", "/api/v1/attacks/atk_y", a.key, nil); r.status != 404 {
 			t.Fatalf("a refused batch left attack atk_y behind: %d", r.status)
 		}
-		e.must(204, "POST", "/api/v1/agent/heartbeat", a.nodeToken, map[string]any{"agent_version": "dev", "pps": 1000, "bps": 8000000})
+		hb := e.must(200, "POST", "/api/v1/agent/heartbeat", a.nodeToken, map[string]any{"agent_version": "dev", "pps": 1000, "bps": 8000000})
+		// The answer lists the node's own checks, never another tenant's.
+		if cs := hb["checks"].([]any); len(cs) != 1 || cs[0].(map[string]any)["id"] != a.ids["/api/v1/checks/"] {
+			t.Fatalf("heartbeat checks = %v", hb["checks"])
+		}
+		// A result for another tenant's check changes nothing there.
+		e.must(200, "POST", "/api/v1/agent/heartbeat", b.nodeToken, map[string]any{"checks": []any{map[string]any{
+			"check_id": a.ids["/api/v1/checks/"], "at": time.Now().UTC().Format(time.RFC3339Nano), "ok": false, "up": false, "runs": 1, "fails": 1}}})
+		if st := e.must(200, "GET", "/api/v1/checks/"+a.ids["/api/v1/checks/"], a.key, nil)["state"].([]any); len(st) != 0 {
+			t.Fatalf("beta's node reported on alpha's check: %v", st)
+		}
 		nodes := e.must(200, "GET", "/api/v1/nodes", a.key, nil)["data"].([]any)
 		if nodes[0].(map[string]any)["last_heartbeat_at"] == nil {
 			t.Fatal("heartbeat not recorded")

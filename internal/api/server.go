@@ -12,6 +12,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/domains"
+	"github.com/stormwatch/stormwatch/internal/monitor"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/secret"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -27,7 +28,11 @@ type Server struct {
 	obs     Observer
 	guard   *notify.Guard
 	checker *domains.Checker
+	mon     *monitor.Monitor
 }
+
+// WithMonitor records check results from agents with m.
+func WithMonitor(m *monitor.Monitor) Option { return func(s *Server) { s.mon = m } }
 
 // Automation turns a newly stored attack event into incident changes, in
 // the transaction that stored it.
@@ -182,6 +187,12 @@ func (s *Server) table() []route {
 		{"DELETE", "/api/v1/domains/{id}", admin, s.deleteOf("domain.delete", "domain", (*store.Tx).DeleteDomain), false},
 
 		{"GET", "/api/v1/audit-log", admin, listOf(s.store.AuditLog), false},
+
+		{"GET", "/api/v1/checks", viewer, listOf(s.store.Checks), false},
+		{"POST", "/api/v1/checks", editor, s.createCheck, false},
+		{"GET", "/api/v1/checks/{id}", viewer, getOf("id", s.store.Check), false},
+		{"PATCH", "/api/v1/checks/{id}", editor, s.patchCheck, false},
+		{"DELETE", "/api/v1/checks/{id}", editor, s.deleteCheck, false},
 
 		{"GET", "/api/v1/rules", viewer, s.getRules, false},
 		{"PUT", "/api/v1/rules", admin, s.putRules, false},

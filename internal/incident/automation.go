@@ -8,6 +8,7 @@ package incident
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -129,7 +130,7 @@ func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw
 		return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID,
 			map[string]any{"reason": "the attack ended before its publication delay", "node": node.ID})
 	}
-	comps, err := tx.NodeComponents(ctx, ws, node.ID)
+	comps, err := signalComponents(ctx, tx, ws, node.ID, e.Monitor)
 	if err != nil {
 		return err
 	}
@@ -172,6 +173,26 @@ func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw
 	return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID, ruleDetails(best, node, nil))
 }
 
+// signalComponents are the components a signal affects: the check's for
+// a monitor signal, the node's for the rest.
+func signalComponents(ctx context.Context, tx *store.Tx, ws, nodeID string, m *sw.MonitorFacts) ([]sw.Component, error) {
+	if m == nil {
+		return tx.NodeComponents(ctx, ws, nodeID)
+	}
+	k, err := tx.Check(ctx, ws, m.CheckID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // deleted since
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := tx.Component(ctx, ws, k.ComponentID)
+	if err != nil {
+		return nil, err
+	}
+	return []sw.Component{*c}, nil
+}
+
 func ruleDetails(d rules.Decision, node *sw.Node, more map[string]any) map[string]any {
 	out := map[string]any{"node": node.ID, "decision": d.Publish.String()}
 	if d.Decided != nil {
@@ -192,10 +213,20 @@ func decide(set *rules.Set, node *sw.Node, comps []sw.Component, e *sw.AttackEve
 	}
 	out := make([]rules.Decision, len(comps))
 	var best rules.Decision
+	locations, check := 1, ""
+	if m := e.Monitor; m != nil {
+		locations, check = m.Locations, m.CheckName
+	}
 	for i, c := range comps {
+		maintenance := c.Status == sw.UnderMaintenance
 		out[i] = rules.Evaluate(set, rules.Facts{Severity: sw.Severity(e.Severity), Duration: e.At.Sub(e.StartedAt),
 			Classification: e.Classification, Vectors: vectors, BPS: e.PeakBPS, PPS: e.PeakPPS, Node: node.Name,
-			Component: c.Slug, DuringMaintenance: c.Status == sw.UnderMaintenance})
+			Component: c.Slug, DuringMaintenance: maintenance, Locations: locations, Check: check})
+		if e.Monitor != nil && maintenance {
+			// A maintenance window is when checks are expected to
+			// fail: it silences them whatever the rules say.
+			out[i].Publish, out[i].Decided = rules.PublishNever, nil
+		}
 		if i == 0 || more(out[i], best) {
 			best = out[i]
 		}
@@ -215,6 +246,9 @@ func more(a, b rules.Decision) bool {
 func publicAttack(e *sw.AttackEvent) string {
 	if len(e.Vectors) == 0 {
 		return "traffic flood"
+	}
+	if e.Monitor != nil {
+		return "failing check"
 	}
 	if e.Vectors[0].Type == sw.VectorReflection {
 		return "reflection attack" // the port would say too much
@@ -267,8 +301,11 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	if w.PublicAttackDetails {
 		defMessage = "We are investigating an attack on {components} ({attack}, {volume} against {target})."
 	}
-	if e.Classification == sw.VectorUnreachable {
+	switch e.Classification {
+	case sw.VectorUnreachable:
 		defTitle, defMessage = "Connectivity problems affecting {components}", words.opened
+	case sw.VectorMonitorDown:
+		defTitle, defMessage = "Service disruption affecting {components}", words.opened
 	}
 	if title == "" {
 		title = defTitle
@@ -326,7 +363,13 @@ func (a *Automator) correlate(ctx context.Context, tx *store.Tx, ws, id string, 
 // where the workspace opted in to public attack details.
 func eventVars(w *sw.Workspace, comps []sw.Component, e *sw.AttackEvent) map[string]string {
 	vars := map[string]string{"components": names(comps), "severity": e.Severity, "attack": publicAttack(e),
-		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": "our network", "volume": "heavy traffic"}
+		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": "our network", "volume": "heavy traffic",
+		"check": "", "locations": "1"}
+	if m := e.Monitor; m != nil {
+		// A check's target may be an internal address: never public.
+		vars["check"], vars["locations"] = m.CheckName, fmt.Sprintf("%d of %d", m.Locations, m.Of)
+		return vars
+	}
 	if w.PublicAttackDetails {
 		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
 	}

@@ -38,14 +38,25 @@ var (
 		intensified: "We lost contact with the network serving {components} again and are investigating.",
 		resolved:    "This incident has been resolved: the network has stayed reachable since contact was restored.",
 	}
+	monitorWords = wording{
+		opened:      "{components} is not responding to our checks. We are investigating.",
+		correlated:  "Our checks also find {components} not responding.",
+		ended:       "{components} is responding to our checks again. We are monitoring before closing this incident.",
+		resumed:     "{components} has stopped responding to our checks again. We are investigating.",
+		intensified: "{components} has stopped responding to our checks again. We are investigating.",
+		resolved:    "This incident has been resolved: {components} has kept responding since it recovered.",
+	}
 	// mixedResolved closes an incident that had both kinds of signal.
 	mixedResolved = "This incident has been resolved: everything has stayed normal since the last problem ended."
 )
 
 // wordsFor picks the wording of an event's kind of trigger.
 func wordsFor(e *sw.AttackEvent) *wording {
-	if e.Classification == sw.VectorUnreachable {
+	switch e.Classification {
+	case sw.VectorUnreachable:
 		return &unreachableWords
+	case sw.VectorMonitorDown:
+		return &monitorWords
 	}
 	return &attackWords
 }
@@ -170,6 +181,14 @@ func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, 
 		map[string]any{"event": e.Type, "attack": e.AttackID, "status": string(*edit.Status)})
 }
 
+func componentNames(inc *sw.Incident) string {
+	n := make([]string, len(inc.Components))
+	for i, c := range inc.Components {
+		n[i] = c.Name
+	}
+	return strings.Join(n, ", ")
+}
+
 // textVars are the template variables of automatic texts for incident
 // inc and event e.
 func (a *Automator) textVars(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, e *sw.AttackEvent) (map[string]string, error) {
@@ -289,7 +308,7 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 	if err != nil {
 		return err
 	}
-	comps, err := tx.NodeComponents(ctx, t.WorkspaceID, nodeID)
+	comps, err := signalComponents(ctx, tx, t.WorkspaceID, nodeID, atk.Monitor)
 	if err != nil || len(comps) == 0 {
 		return err
 	}
@@ -299,7 +318,7 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 	}
 	// Judge the attack as it is now, with the time it has lasted.
 	e := &sw.AttackEvent{AttackID: atk.ID, Severity: string(atk.Severity), Classification: atk.Classification,
-		Vectors: atk.Vectors, PeakBPS: atk.PeakBPS, PeakPPS: atk.PeakPPS, StartedAt: atk.StartedAt,
+		Vectors: atk.Vectors, PeakBPS: atk.PeakBPS, PeakPPS: atk.PeakPPS, StartedAt: atk.StartedAt, Target: atk.Target, Monitor: atk.Monitor,
 		At: atk.StartedAt.Add(tx.Now().Sub(atk.StartedAt))}
 	decisions, best := decide(set, node, comps, e)
 	a.tell(best)
@@ -322,7 +341,7 @@ func (a *Automator) resolve(ctx context.Context, tx *store.Tx, t store.Timer) er
 	if err != nil {
 		return err
 	}
-	attack, unreachable := false, false
+	kinds := map[string]bool{}
 	for _, at := range attacks {
 		if at.Phase != sw.PhaseEnded {
 			// A signal still runs (its end was never reported, or it
@@ -330,19 +349,20 @@ func (a *Automator) resolve(ctx context.Context, tx *store.Tx, t store.Timer) er
 			return audit(ctx, tx, t.WorkspaceID, "automation.held", "incident", inc.ID,
 				map[string]any{"reason": "a linked signal is still running", "attack": at.ID})
 		}
-		if at.Classification == sw.VectorUnreachable {
-			unreachable = true
-		} else {
-			attack = true
-		}
+		kinds[wordsFor(&sw.AttackEvent{Classification: at.Classification}).resolved] = true
 	}
 	msg := attackWords.resolved
-	switch {
-	case unreachable && attack:
+	switch len(kinds) {
+	case 1:
+		for m := range kinds {
+			msg = m
+		}
+	case 0:
+	default:
 		msg = mixedResolved
-	case unreachable:
-		msg = unreachableWords.resolved
 	}
+	vars := map[string]string{"components": componentNames(inc)}
+	msg = rules.Expand(msg, vars)
 	resolved := sw.Resolved
 	if _, err := tx.EditIncident(ctx, t.WorkspaceID, inc.ID, store.IncidentEdit{Status: &resolved, Message: &msg}); err != nil {
 		return err

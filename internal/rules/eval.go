@@ -20,6 +20,10 @@ type Facts struct {
 	Node              string        // the reporting node's name
 	Component         string        // the component's slug
 	DuringMaintenance bool
+	// Locations is how many locations agree a check is down (1 for an
+	// attack, which one node reports); Check names the failing check.
+	Locations int
+	Check     string
 }
 
 // Decision is what the rules say for an attack and a component.
@@ -184,6 +188,10 @@ func compare(c Compare, f *Facts) bool {
 		return (c.Op == "==") == glob(c.Text, f.Node)
 	case FieldComponent:
 		return (c.Op == "==") == glob(c.Text, f.Component)
+	case FieldLocations:
+		return order(c.Op, uint64(f.Locations), c.Rate)
+	case FieldCheck:
+		return f.Check != "" && (c.Op == "==") == glob(c.Text, f.Check)
 	}
 	return false
 }
@@ -225,7 +233,7 @@ func order[T int | int64 | uint64](op string, a, b T) bool {
 var placeholder = regexp.MustCompile(`\{[a-z_]*\}`)
 
 var placeholders = map[string]bool{"{components}": true, "{severity}": true, "{attack}": true, "{duration}": true,
-	"{target}": true, "{volume}": true}
+	"{target}": true, "{volume}": true, "{check}": true, "{locations}": true}
 
 func checkTemplate(s string) string {
 	if len(s) > sw.MaxTitleLen*4 {
@@ -233,7 +241,7 @@ func checkTemplate(s string) string {
 	}
 	for _, p := range placeholder.FindAllString(s, -1) {
 		if !placeholders[p] {
-			return "unknown placeholder " + p + ": use {components}, {severity}, {attack}, {duration}, {target} or {volume}"
+			return "unknown placeholder " + p + ": use {components}, {severity}, {attack}, {duration}, {target}, {volume}, {check} or {locations}"
 		}
 	}
 	return ""

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -194,17 +195,18 @@ func (p *parser) unary() (Expr, *Error) {
 var fieldOps = map[Field]string{
 	FieldSeverity: "== != >= <= > <", FieldDuration: ">= <= > <", FieldBPS: ">= <= > <", FieldPPS: ">= <= > <",
 	FieldAttack: "== !=", FieldVector: "== !=", FieldNode: "== !=", FieldComponent: "== !=",
+	FieldLocations: "== != >= <= > <", FieldCheck: "== !=",
 }
 
 func (p *parser) compare() (Expr, *Error) {
 	ft := p.next()
 	if ft.kind != tokWord {
-		return nil, p.errAt(ft, "expected a condition (severity, duration, attack, vector, bps, pps, node, component, during maintenance), found %s", describe(ft))
+		return nil, p.errAt(ft, "expected a condition (severity, duration, attack, vector, bps, pps, node, component, locations, check, during maintenance), found %s", describe(ft))
 	}
 	f := Field(strings.ToLower(ft.text))
 	ops, ok := fieldOps[f]
 	if !ok {
-		return nil, p.errAt(ft, "unknown field %q: use severity, duration, attack, vector, bps, pps, node, component or during maintenance", ft.text)
+		return nil, p.errAt(ft, "unknown field %q: use severity, duration, attack, vector, bps, pps, node, component, locations, check or during maintenance", ft.text)
 	}
 	ot := p.next()
 	if ot.kind != tokOp || !strings.Contains(" "+ops+" ", " "+ot.text+" ") {
@@ -238,7 +240,13 @@ func (p *parser) compare() (Expr, *Error) {
 		if !knownAttack(c.Text) {
 			return nil, p.errAt(vt, "unknown attack kind %q: use a vector such as udp_flood, syn_flood, synack_reflection, ack_flood, icmp_flood, fragment_flood, gre_flood, carpet_bombing, amplification, <service>_amplification (dns, ntp, …), reflection or reflection_<port>", vt.text)
 		}
-	case FieldNode, FieldComponent:
+	case FieldLocations:
+		n, err := strconv.ParseUint(vt.text, 10, 16)
+		if vt.kind != tokWord || err != nil {
+			return nil, p.errAt(vt, "expected a number of locations such as 2, found %s", describe(vt))
+		}
+		c.Rate = n
+	case FieldNode, FieldComponent, FieldCheck:
 		if vt.kind != tokString && vt.kind != tokWord {
 			return nil, p.errAt(vt, "expected a name or glob in quotes, found %s", describe(vt))
 		}
@@ -256,7 +264,7 @@ func knownAttack(s string) bool {
 	switch s {
 	case sw.VectorUDPFlood, sw.VectorSYNFlood, sw.VectorSYNACKReflection, sw.VectorACKFlood, sw.VectorRSTFINFlood, sw.VectorTCPFlood, sw.VectorICMPFlood,
 		sw.VectorFragmentFlood, sw.VectorGREFlood, sw.VectorAmplification, sw.VectorReflection, sw.VectorCarpet, sw.VectorOther,
-		sw.VectorUnreachable:
+		sw.VectorUnreachable, sw.VectorMonitorDown:
 		return true
 	}
 	for _, svc := range sw.Services {

@@ -20,6 +20,8 @@ const (
 	FieldNode        Field = "node"
 	FieldComponent   Field = "component"
 	FieldMaintenance Field = "maintenance" // "during maintenance"
+	FieldLocations   Field = "locations"   // locations agreeing a check is down
+	FieldCheck       Field = "check"       // the failing check's name
 )
 
 // Expr is a condition: a comparison, a combination, or a negation.

@@ -39,7 +39,7 @@ func (r *Reader) loadNodeComponents(ctx context.Context, ws string, nodes []sw.N
 // Nodes lists workspace ws's nodes, oldest first.
 func (r *Reader) Nodes(ctx context.Context, ws string, p Page) ([]sw.Node, bool, error) {
 	p = p.clamp()
-	out, more, err := queryPage(ctx, r.db, p, scanNode, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1
+	out, more, err := queryPage(ctx, r.db, p, scanNode, `SELECT `+nodeColumns+` FROM nodes WHERE workspace_id = $1 AND kind = 'agent'
 		ORDER BY created_at, id LIMIT $2 OFFSET $3`, ws, p.Limit+1, p.Offset)
 	if err != nil {
 		return nil, false, fmt.Errorf("list nodes: %w", err)
@@ -198,7 +198,7 @@ func (r *Reader) Traffic(ctx context.Context, ws string, since time.Time) (map[s
 
 // DeleteNode removes a node; its token stops working at once.
 func (tx *Tx) DeleteNode(ctx context.Context, ws, id string) error {
-	res, err := tx.db.ExecContext(ctx, `DELETE FROM nodes WHERE workspace_id = $1 AND id = $2`, ws, id)
+	res, err := tx.db.ExecContext(ctx, `DELETE FROM nodes WHERE workspace_id = $1 AND id = $2 AND kind = 'agent'`, ws, id)
 	return affectedOne(res, err, "node", id)
 }
 

@@ -57,7 +57,7 @@ func (r *Reader) Telemetry(ctx context.Context, now time.Time, silence time.Dura
 	if err := r.db.QueryRowContext(ctx, `SELECT
 			COALESCE(SUM(CASE WHEN last_heartbeat_at >= $1 THEN 1 ELSE 0 END), 0),
 			COALESCE(SUM(CASE WHEN last_heartbeat_at < $1 THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(CASE WHEN last_heartbeat_at IS NULL THEN 1 ELSE 0 END), 0) FROM nodes`, ts(now.Add(-silence))).
+			COALESCE(SUM(CASE WHEN last_heartbeat_at IS NULL THEN 1 ELSE 0 END), 0) FROM nodes WHERE kind = 'agent'`, ts(now.Add(-silence))).
 		Scan(&t.NodesAlive, &t.NodesSilent, &t.NodesNever); err != nil {
 		return nil, fmt.Errorf("nodes by heartbeat: %w", err)
 	}
