@@ -113,4 +113,3 @@ func systemResolver() string {
 	}
 	return "127.0.0.1:53"
 }
-
