@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +30,8 @@ type Prober struct {
 	Allow func(netip.Addr) error
 	// Resolver looks names up; nil is the system's.
 	Resolver *net.Resolver
+	// RootCAs verify HTTPS targets; nil is the system's roots.
+	RootCAs *x509.CertPool
 }
 
 // Outcome is what one run found.
@@ -108,7 +111,7 @@ func (p *Prober) http(ctx context.Context, c *sw.Check) (string, error) {
 		return "", err
 	}
 	tr := &http.Transport{DialContext: p.dialer().DialContext, DisableKeepAlives: true,
-		TLSHandshakeTimeout: time.Duration(c.Timeout), ForceAttemptHTTP2: true}
+		TLSHandshakeTimeout: time.Duration(c.Timeout), ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: p.RootCAs}}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	req, err := http.NewRequestWithContext(ctx, c.Method, c.Target, nil)

@@ -298,6 +298,7 @@ func (tx *Tx) SetOutage(ctx context.Context, k *sw.Check, down bool, at time.Tim
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("outage of check %s: %w", k.ID, err)
 	}
+	err = nil
 	switch {
 	case down && open == "":
 		_, err = tx.db.ExecContext(ctx, `INSERT INTO check_outages (id, check_id, component_id, workspace_id, started_at)
