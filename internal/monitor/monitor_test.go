@@ -21,7 +21,9 @@ var ctx = context.Background()
 func TestJudge(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	k := &sw.Check{Interval: sw.Duration(30 * time.Second)}
-	loc := func(up bool, age time.Duration) sw.CheckLocation { return sw.CheckLocation{Up: up, ReportedAt: now.Add(-age)} }
+	loc := func(up bool, age time.Duration) sw.CheckLocation {
+		return sw.CheckLocation{Up: up, ReportedAt: now.Add(-age)}
+	}
 	tests := []struct {
 		name     string
 		locs     []sw.CheckLocation
