@@ -20,7 +20,7 @@ var templateFS embed.FS
 var templates = func() map[string]*template.Template {
 	base := template.Must(template.ParseFS(templateFS, "templates/page.html"))
 	out := map[string]*template.Template{}
-	for _, kind := range []string{"index", "incident", "maintenance", "history"} {
+	for _, kind := range []string{"index", "incident", "maintenance", "history", "component-page"} {
 		t := template.Must(base.Clone())
 		template.Must(t.Parse(`{{define "body"}}{{template "` + kind + `" .}}{{end}}`))
 		out[kind] = t
@@ -67,7 +67,21 @@ type uptimeView struct {
 
 type componentView struct {
 	Name, Description, Status, Label string
-	Uptime                           *uptimeView
+	// Link is the component's own page, for components with a check.
+	Link   string
+	Uptime *uptimeView
+	Chart  *chartView
+}
+
+// chartView is a response-time chart drawn on the server: one SVG path,
+// failed buckets marked, and the figures in words for readers of text.
+type chartView struct {
+	Width, Height int
+	Path          string
+	Failed        []barView
+	Check, Label  string
+	Mean, Max     string
+	Runs, Fails   int
 }
 
 type itemView struct {
@@ -99,6 +113,7 @@ type view struct {
 
 	Incident    *incidentView
 	Maintenance *maintenanceView
+	Component   *componentView
 	Months      []monthView
 }
 
@@ -177,7 +192,7 @@ var dayClass = map[sw.ComponentStatus]string{sw.Operational: "op", sw.DegradedPe
 // own, listed again in a details element. A page of many components
 // stays small.
 func (r *renderer) component(c *sw.Component) *componentView {
-	u := ComputeUptime(c, r.snap.History[c.ID], r.snap.Incidents, r.snap.Now, r.loc)
+	u := ComputeUptime(c, r.snap.History[c.ID], r.snap.Measured[c.ID], r.snap.Incidents, r.snap.Now, r.loc)
 	uv := &uptimeView{Width: UptimeDays*4 - 1, Percent: formatPercent(u.Percent)}
 	first := -1
 	for i, d := range u.Days {
@@ -218,7 +233,91 @@ func (r *renderer) component(c *sw.Component) *componentView {
 	if len(uv.Trouble) == 0 && first >= 0 {
 		uv.Label += ", every day operational"
 	}
-	return &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: sw.StatusLabel(string(c.Status)), Uptime: uv}
+	cv := &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: sw.StatusLabel(string(c.Status)), Uptime: uv}
+	if r.snap.Latency[c.ID] != nil {
+		cv.Link = r.site.Prefix + "/components/" + c.Slug
+	}
+	return cv
+}
+
+// Chart geometry: a day of ten-minute buckets, 5 units each.
+const (
+	chartBuckets = 144
+	chartStep    = 5
+	chartHeight  = 120
+)
+
+// chart draws the component's main check's response times over the last
+// day: a path through each bucket's mean, a gap where no run passed, and
+// a red mark on buckets with failures.
+func (r *renderer) chart(s *sw.LatencySeries) *chartView {
+	cv := &chartView{Width: chartBuckets * chartStep, Height: chartHeight, Check: s.Check}
+	start := r.snap.Now.Add(-24 * time.Hour).Truncate(10 * time.Minute)
+	peak, sum, passed := 0.0, 0.0, 0
+	for _, p := range s.Points {
+		peak = max(peak, p.LatencyMS)
+		cv.Runs += p.Runs
+		cv.Fails += p.Fails
+		if ok := p.Runs - p.Fails; ok > 0 {
+			sum += p.LatencyMS * float64(ok)
+			passed += ok
+		}
+	}
+	if cv.Runs == 0 {
+		cv.Label = "No check runs in the last 24 hours"
+		return cv
+	}
+	scale := 1.0
+	if peak > 0 {
+		scale = float64(chartHeight-10) / peak
+	}
+	var path strings.Builder
+	pen := false
+	for _, p := range s.Points {
+		i := int(p.At.Sub(start) / (10 * time.Minute))
+		if i < 0 || i >= chartBuckets {
+			continue
+		}
+		x := i*chartStep + chartStep/2
+		if p.Fails > 0 {
+			cv.Failed = append(cv.Failed, barView{X: i * chartStep, W: chartStep, Title: fmt.Sprintf("%s: %d of %d checks failed",
+				p.At.In(r.loc).Format("15:04"), p.Fails, p.Runs)})
+		}
+		if p.Runs == p.Fails {
+			pen = false
+			continue
+		}
+		op := "L"
+		if !pen {
+			op = "M"
+		}
+		fmt.Fprintf(&path, "%s%d %d", op, x, chartHeight-int(p.LatencyMS*scale))
+		pen = true
+	}
+	cv.Path = path.String()
+	if passed > 0 {
+		cv.Mean = fmt.Sprintf("%.0f ms", sum/float64(passed))
+	}
+	cv.Max = fmt.Sprintf("%.0f ms", peak)
+	cv.Label = fmt.Sprintf("Response time of %s over the last 24 hours: mean %s, highest ten-minute mean %s; %d of %d checks failed",
+		s.Check, cv.Mean, cv.Max, cv.Fails, cv.Runs)
+	return cv
+}
+
+// componentPage is a component's own page: status, 90-day bar and the
+// response-time chart of its main check.
+func (r *renderer) componentPage(slug string) *view {
+	for i := range r.snap.Components {
+		c := &r.snap.Components[i]
+		if c.Slug != slug || r.snap.Latency[c.ID] == nil {
+			continue
+		}
+		v := r.base(c.Name)
+		v.Component = r.component(c)
+		v.Component.Chart = r.chart(r.snap.Latency[c.ID])
+		return v
+	}
+	return nil
 }
 
 func formatPercent(p float64) string {
@@ -265,6 +364,10 @@ func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
 				kind, v = "incident", r.base(snap.Incidents[i].Title)
 				v.Incident = &iv
 			}
+		}
+	case strings.HasPrefix(path, "/components/"):
+		if v = r.componentPage(strings.TrimPrefix(path, "/components/")); v != nil {
+			kind = "component-page"
 		}
 	case strings.HasPrefix(path, "/maintenance/"):
 		id := strings.TrimPrefix(path, "/maintenance/")

@@ -113,6 +113,24 @@ func states() map[string]*sw.Snapshot {
 	}
 	hist.Workspace.Branding.HideBadge = true
 	out["history"] = hist
+
+	// The website has an HTTP check since this morning that measured
+	// three minutes down, published nowhere; one bucket had failures.
+	checked := fixture()
+	morning := time.Date(2026, 6, 7, 6, 0, 0, 0, time.UTC)
+	down := at(-2 * time.Hour)
+	up := down.Add(3 * time.Minute)
+	checked.Measured = map[string]*sw.Measured{"cmp_web": {Since: morning, Down: []sw.Span{{Start: down, End: &up}}}}
+	series := &sw.LatencySeries{Check: "website https", Type: sw.CheckHTTP}
+	for b := at(-6 * time.Hour).Truncate(10 * time.Minute); b.Before(now); b = b.Add(10 * time.Minute) {
+		p := sw.LatencyPoint{At: b, Runs: 20, LatencyMS: 40 + float64(b.Minute())}
+		if b.Equal(down.Truncate(10 * time.Minute)) {
+			p.Fails = 6
+		}
+		series.Points = append(series.Points, p)
+	}
+	checked.Latency = map[string]*sw.LatencySeries{"cmp_web": series}
+	out["checked"] = checked
 	return out
 }
 
@@ -142,7 +160,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestGolden(t *testing.T) {
 	files := []string{"/", "/history", "/feed.xml", "/feed.rss", "/api/v2/summary.json", "/api/v2/status.json",
 		"/api/v2/components.json", "/api/v2/incidents.json", "/api/v2/incidents/unresolved.json",
-		"/api/v2/scheduled-maintenances.json", "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json"}
+		"/api/v2/scheduled-maintenances.json", "/api/v2/scheduled-maintenances/upcoming.json", "/api/v2/scheduled-maintenances/active.json", "/api/v2/uptime.json"}
 	for name, snap := range states() {
 		t.Run(name, func(t *testing.T) {
 			paths := append([]string{}, files...)
@@ -151,6 +169,9 @@ func TestGolden(t *testing.T) {
 			}
 			for _, m := range snap.Maintenances {
 				paths = append(paths, "/maintenance/"+m.ID)
+			}
+			if snap.Latency != nil {
+				paths = append(paths, "/components/website")
 			}
 			for _, p := range paths {
 				res, err := Render(snap, site, p)

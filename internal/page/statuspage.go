@@ -261,6 +261,10 @@ func openWindow(m *sw.Maintenance) bool { return m.State != sw.MaintenanceComple
 
 // renderJSON renders the v2 document at path, or reports false.
 func renderJSON(snap *sw.Snapshot, site Site, path string) ([]byte, bool, error) {
+	if path == "/api/v2/uptime.json" {
+		body, err := renderUptimeJSON(snap, site)
+		return body, true, err
+	}
 	sp := newStatuspage(snap, site)
 	var doc any
 	switch path {

@@ -34,15 +34,17 @@ type Uptime struct {
 }
 
 // ComputeUptime derives a component's daily uptime over the UptimeDays days
-// ending with now's day in loc, from its status history (time ordered; the
-// first change may precede the window) and the incidents of the snapshot.
+// ending with now's day in loc, from what its checks measured (m, nil
+// when it has no check) and, before its first check, its status history
+// (time ordered; the first change may precede the window), with the
+// incidents of the snapshot.
 //
 // It counts whole days, as Statuspage does from a component's start date:
 // days before the day the component was made are no data and left out;
 // every other day, the day it was made and today included, weighs a full
 // day, so a 3-minute outage on a component made this morning is 99.8 %,
 // not the share of the few minutes it has existed.
-func ComputeUptime(c *sw.Component, history []sw.StatusChange, incidents []sw.Incident, now time.Time, loc *time.Location) Uptime {
+func ComputeUptime(c *sw.Component, history []sw.StatusChange, m *sw.Measured, incidents []sw.Incident, now time.Time, loc *time.Location) Uptime {
 	local := now.In(loc)
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
 	first := today.AddDate(0, 0, -(UptimeDays - 1))
@@ -62,7 +64,7 @@ func ComputeUptime(c *sw.Component, history []sw.StatusChange, incidents []sw.In
 				until = now
 			}
 			day := end.Sub(start).Seconds() // 23 or 25 hours on a clock change
-			_, down, worst := segment(history, from, until)
+			down, worst := Downtime(history, m, from, until)
 			d.Worst = worst
 			d.Uptime = 1 - down/day
 			knownTotal += day
@@ -80,6 +82,45 @@ func ComputeUptime(c *sw.Component, history []sw.StatusChange, incidents []sw.In
 		u.Percent = 100 * (1 - downTotal/knownTotal)
 	}
 	return u
+}
+
+// Downtime is the weighted seconds a component was down in [from,
+// until), and the worst status it showed: measured by its checks where it
+// had any (m.Since on), from its status history before.
+func Downtime(history []sw.StatusChange, m *sw.Measured, from, until time.Time) (float64, sw.ComponentStatus) {
+	split := until
+	if m != nil && m.Since.Before(until) {
+		split = later(m.Since, from)
+	}
+	_, down, worst := segment(history, from, split)
+	if split.Before(until) {
+		_, _, w := segment(history, split, until)
+		worst = sw.Worse(worst, w)
+		measured := overlap(m.Down, split, until)
+		if measured > 0 {
+			// A check's outage shows on the bar even if nothing was
+			// published for it.
+			worst = sw.Worse(worst, sw.PartialOutage)
+		}
+		down += measured
+	}
+	return down, worst
+}
+
+// overlap is the seconds spans cover within [from, until).
+func overlap(spans []sw.Span, from, until time.Time) float64 {
+	var secs float64
+	for _, s := range spans {
+		end := until
+		if s.End != nil && s.End.Before(until) {
+			end = *s.End
+		}
+		start := later(s.Start, from)
+		if end.After(start) {
+			secs += end.Sub(start).Seconds()
+		}
+	}
+	return secs
 }
 
 // segment walks the history over [from, end) and returns the seconds
@@ -127,4 +168,11 @@ func touches(inc *sw.Incident, id string, start, end, now time.Time) bool {
 		}
 	}
 	return false
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -312,24 +312,11 @@ func (tx *Tx) SetOutage(ctx context.Context, k *sw.Check, down bool, at time.Tim
 	return nil
 }
 
-// Span is a stretch of time; End is nil while it lasts.
-type Span struct {
-	Start time.Time
-	End   *time.Time
-}
-
-// Measured is what measured uptime knows of a component: since when it
-// has been checked, and the spans its checks found it down.
-type Measured struct {
-	Since time.Time
-	Down  []Span
-}
-
 // MeasuredUptime returns, for each of workspace ws's components that has
 // a check, its first check's creation and the outage spans that overlap
 // [since, now).
-func (r *Reader) MeasuredUptime(ctx context.Context, ws string, since time.Time) (map[string]*Measured, error) {
-	out := map[string]*Measured{}
+func (r *Reader) MeasuredUptime(ctx context.Context, ws string, since time.Time) (map[string]*sw.Measured, error) {
+	out := map[string]*sw.Measured{}
 	rows, err := r.db.QueryContext(ctx, `SELECT component_id, MIN(created_at) FROM checks WHERE workspace_id = $1 GROUP BY component_id`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("checked components: %w", err)
@@ -341,7 +328,7 @@ func (r *Reader) MeasuredUptime(ctx context.Context, ws string, since time.Time)
 			rows.Close()
 			return nil, err
 		}
-		out[id] = &Measured{Since: fromTS(at)}
+		out[id] = &sw.Measured{Since: fromTS(at)}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(out) == 0 {
@@ -361,7 +348,7 @@ func (r *Reader) MeasuredUptime(ctx context.Context, ws string, since time.Time)
 			return nil, err
 		}
 		if m := out[id]; m != nil {
-			m.Down = append(m.Down, Span{Start: fromTS(start), End: fromNullTS(end)})
+			m.Down = append(m.Down, sw.Span{Start: fromTS(start), End: fromNullTS(end)})
 		}
 	}
 	return out, rows.Err()
@@ -433,4 +420,31 @@ func (r *Reader) ChecksSignalling(ctx context.Context) ([]CheckRef, error) {
 func (tx *Tx) ForgetCheckLocations(ctx context.Context, id string) error {
 	_, err := tx.db.ExecContext(ctx, `DELETE FROM check_locations WHERE check_id = $1`, id)
 	return err
+}
+
+// ComponentLatency returns, for each of workspace ws's components with a
+// check, its main check's latency buckets since since: the first HTTP
+// check made, else the first check.
+func (r *Reader) ComponentLatency(ctx context.Context, ws string, since time.Time) (map[string]*sw.LatencySeries, error) {
+	checks, err := queryAll(ctx, r.db, scanCheck, `SELECT `+checkColumns+checkFrom+`WHERE k.workspace_id = $1
+		ORDER BY CASE WHEN k.type = 'http' THEN 0 ELSE 1 END, k.created_at, k.id`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("checks of %s: %w", ws, err)
+	}
+	out := map[string]*sw.LatencySeries{}
+	for _, k := range checks {
+		if out[k.ComponentID] != nil {
+			continue
+		}
+		buckets, err := r.Latency(ctx, k.ID, since)
+		if err != nil {
+			return nil, err
+		}
+		s := &sw.LatencySeries{Check: k.Name, Type: k.Type, Points: make([]sw.LatencyPoint, len(buckets))}
+		for i, b := range buckets {
+			s.Points[i] = sw.LatencyPoint{At: b.Start, LatencyMS: b.LatencyMS, Runs: b.Runs, Fails: b.Fails}
+		}
+		out[k.ComponentID] = s
+	}
+	return out, nil
 }

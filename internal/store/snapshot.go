@@ -54,6 +54,12 @@ func (r *Reader) snapshot(ctx context.Context, ws string, since, now time.Time) 
 	if err := r.history(ctx, ws, since, snap.History); err != nil {
 		return nil, err
 	}
+	if snap.Measured, err = r.MeasuredUptime(ctx, ws, since); err != nil {
+		return nil, err
+	}
+	if snap.Latency, err = r.ComponentLatency(ctx, ws, now.Add(-24*time.Hour)); err != nil {
+		return nil, err
+	}
 	return snap, nil
 }
 
