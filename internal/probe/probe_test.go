@@ -14,7 +14,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/probe"
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/stormwatch/stormwatch/internal/probe/probetest"
 )
 
 func check(typ, target string, set func(*sw.Check)) *sw.Check {
@@ -111,41 +111,8 @@ func TestTCP(t *testing.T) {
 	}
 }
 
-// dnsServer answers A queries for game.example.test. with 192.0.2.10 and
-// NXDOMAIN for anything else, on loopback UDP.
-func dnsServer(t *testing.T) string {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var q dnsmessage.Message
-			if q.Unpack(buf[:n]) != nil || len(q.Questions) != 1 {
-				continue
-			}
-			r := dnsmessage.Message{Header: dnsmessage.Header{ID: q.ID, Response: true, Authoritative: true}, Questions: q.Questions}
-			if q.Questions[0].Name.String() == "game.example.test." && q.Questions[0].Type == dnsmessage.TypeA {
-				r.Answers = []dnsmessage.Resource{{Header: dnsmessage.ResourceHeader{Name: q.Questions[0].Name, Type: dnsmessage.TypeA,
-					Class: dnsmessage.ClassINET, TTL: 60}, Body: &dnsmessage.AResource{A: [4]byte{192, 0, 2, 10}}}}
-			} else {
-				r.RCode = dnsmessage.RCodeNameError
-			}
-			out, _ := r.Pack()
-			pc.WriteTo(out, from)
-		}
-	}()
-	return pc.LocalAddr().String()
-}
-
 func TestDNS(t *testing.T) {
-	server := dnsServer(t)
+	server := probetest.NewDNS(t, map[string]string{"game.example.test": "192.0.2.10"}).Addr
 	p := &probe.Prober{}
 	tests := []struct {
 		name, target, expect string
@@ -179,34 +146,8 @@ func closedUDP(t *testing.T) string {
 	return pc.LocalAddr().String() // bound, never answers
 }
 
-// gameServer answers A2S_INFO with an info reply and RakNet pings with
-// an unconnected pong, as Source and Bedrock servers do.
-func gameServer(t *testing.T) string {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			switch {
-			case n > 5 && string(buf[4:n]) == "TSource Engine Query\x00":
-				pc.WriteTo(append([]byte("\xff\xff\xff\xffI\x11"), "de_dust2\x00"...), from)
-			case n > 0 && buf[0] == 0x01:
-				pc.WriteTo(append([]byte{0x1c}, "MCPE;Test;"...), from)
-			}
-		}
-	}()
-	return pc.LocalAddr().String()
-}
-
 func TestUDP(t *testing.T) {
-	game, silent := gameServer(t), closedUDP(t)
+	game, silent := probetest.GameServer(t), closedUDP(t)
 	p := &probe.Prober{}
 	tests := []struct {
 		name, target, payload, expect string
