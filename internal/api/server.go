@@ -194,6 +194,8 @@ func (s *Server) table() []route {
 		{"PATCH", "/api/v1/checks/{id}", editor, s.patchCheck, false},
 		{"DELETE", "/api/v1/checks/{id}", editor, s.deleteCheck, false},
 
+		{"GET", "/api/v1/uptime", viewer, s.uptimeReport, false},
+
 		{"GET", "/api/v1/rules", viewer, s.getRules, false},
 		{"PUT", "/api/v1/rules", admin, s.putRules, false},
 		{"POST", "/api/v1/rules/check", viewer, s.checkRules, false},

@@ -126,6 +126,9 @@ func layout(snap *sw.Snapshot) []item {
 }
 
 // location is the workspace's time zone, UTC if it cannot be loaded.
+// Location is the page's time zone (UTC when its name is unknown).
+func Location(w *sw.Workspace) *time.Location { return location(w) }
+
 func location(w *sw.Workspace) *time.Location {
 	loc, err := time.LoadLocation(w.Timezone)
 	if err != nil {

@@ -1,6 +1,7 @@
 package page
 
 import (
+	"math"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -175,4 +176,53 @@ func later(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// MonthUptime is one component's uptime over a calendar month, for SLA
+// reports.
+type MonthUptime struct {
+	Component string  `json:"component"` // slug
+	Name      string  `json:"name"`
+	Month     string  `json:"month"` // 2026-11
+	Measured  bool    `json:"measured"`
+	Percent   float64 `json:"uptime_percent"`
+	// DowntimeSeconds is the weighted downtime; KnownSeconds the time
+	// counted (whole days from the day the component was made, up to now
+	// for the current month).
+	DowntimeSeconds float64 `json:"downtime_seconds"`
+	KnownSeconds    float64 `json:"known_seconds"`
+	Days            int     `json:"days"`
+}
+
+// MonthlyUptime computes every component's uptime over the month that
+// starts at month (midnight of its first day, in the page's time zone),
+// from a snapshot whose history reaches back to it. It counts whole days
+// as the bars do, and stops at the snapshot's time for the current month.
+func MonthlyUptime(snap *sw.Snapshot, month time.Time) []MonthUptime {
+	end := month.AddDate(0, 1, 0)
+	out := make([]MonthUptime, 0, len(snap.Components))
+	for i := range snap.Components {
+		c := &snap.Components[i]
+		m := MonthUptime{Component: c.Slug, Name: c.Name, Month: month.Format("2006-01"), Measured: snap.Measured[c.ID] != nil, Percent: 100}
+		for day := month; day.Before(end) && day.Before(snap.Now); day = day.AddDate(0, 0, 1) {
+			next := day.AddDate(0, 0, 1)
+			if !c.CreatedAt.Before(next) {
+				continue
+			}
+			from, until := later(day, c.CreatedAt), next
+			if until.After(snap.Now) {
+				until = snap.Now
+			}
+			down, _ := Downtime(snap.History[c.ID], snap.Measured[c.ID], from, until)
+			m.DowntimeSeconds += down
+			m.KnownSeconds += next.Sub(day).Seconds()
+			m.Days++
+		}
+		if m.KnownSeconds > 0 {
+			m.Percent = round4(100 * (1 - m.DowntimeSeconds/m.KnownSeconds))
+		}
+		m.DowntimeSeconds = math.Round(m.DowntimeSeconds)
+		out = append(out, m)
+	}
+	return out
 }

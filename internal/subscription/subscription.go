@@ -119,7 +119,7 @@ func WriteCSV(ctx context.Context, st Lister, ws string, f store.SubscriberFilte
 			case sub.ConfirmedAt == nil:
 				state = "pending"
 			}
-			if err := cw.Write([]string{sub.Type, csvSafe(sub.Email), csvSafe(sub.URL), strings.Join(sub.Components, " "), string(sub.MinImpact),
+			if err := cw.Write([]string{sub.Type, CSVSafe(sub.Email), CSVSafe(sub.URL), strings.Join(sub.Components, " "), string(sub.MinImpact),
 				sub.Format, state, sub.CreatedAt.Format(time.RFC3339)}); err != nil {
 				return err
 			}
@@ -132,8 +132,8 @@ func WriteCSV(ctx context.Context, st Lister, ws string, f store.SubscriberFilte
 	return cw.Error()
 }
 
-// csvSafe keeps a cell from being read as a formula by a spreadsheet.
-func csvSafe(v string) string {
+// CSVSafe keeps a cell from being read as a formula by a spreadsheet.
+func CSVSafe(v string) string {
 	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
 		return "'" + v
 	}

@@ -1,0 +1,90 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/store"
+	"github.com/stormwatch/stormwatch/internal/store/storetest"
+)
+
+func TestChecksAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "Web", "slug": "web"})
+		k := e.must(201, "POST", "/api/v1/checks", key, map[string]any{"component": "web", "name": "web https", "type": "http",
+			"target": "https://www.example.com/", "nodes": []string{"*"}})
+		if k["interval"] != "30s" || k["timeout"] != "10s" || k["failures"] != float64(3) || k["method"] != "GET" || k["expect_status"] != "200-399" {
+			t.Fatalf("defaults: %v", k)
+		}
+		id := k["id"].(string)
+		if got := e.must(200, "GET", "/api/v1/checks/web%20https", key, nil); got["id"] != id {
+			t.Fatalf("by name: %v", got)
+		}
+		if got := e.must(200, "PATCH", "/api/v1/checks/"+id, key, map[string]any{"interval": "1m", "failures": 2}); got["interval"] != "1m0s" || got["failures"] != float64(2) {
+			t.Fatalf("patched: %v", got)
+		}
+		bad := []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"component": "web", "name": "x", "type": "smtp", "target": "mx.example.com:25", "nodes": []string{"*"}}, "type"},
+			{map[string]any{"component": "web", "name": "x", "type": "http", "target": "ftp://example.com/", "nodes": []string{"*"}}, "target"},
+			{map[string]any{"component": "web", "name": "x", "type": "tcp", "target": "example.com", "nodes": []string{"*"}}, "target"},
+			{map[string]any{"component": "web", "name": "x", "type": "tcp", "target": "example.com:80", "interval": "1s", "nodes": []string{"*"}}, "interval"},
+			{map[string]any{"component": "web", "name": "x", "type": "tcp", "target": "example.com:80", "interval": "10s", "timeout": "20s", "nodes": []string{"*"}}, "timeout"},
+			{map[string]any{"component": "web", "name": "x", "type": "dns", "target": "example.com", "record": "SRV", "nodes": []string{"*"}}, "record"},
+			{map[string]any{"component": "web", "name": "x", "type": "udp", "target": "game.example.com:27015", "payload": "hex:zz", "nodes": []string{"*"}}, "payload"},
+			{map[string]any{"component": "nope", "name": "x", "type": "tcp", "target": "example.com:80", "nodes": []string{"*"}}, "component"},
+			{map[string]any{"component": "web", "name": "x", "type": "http", "target": "https://www.example.com/", "expect_status": "2xx", "nodes": []string{"*"}}, "expect_status"},
+			// The server refuses to probe internal addresses for a tenant
+			// (SSRF); an agent on the tenant's node may.
+			{map[string]any{"component": "web", "name": "x", "type": "http", "target": "http://127.0.0.1:8080/admin"}, "target"},
+			{map[string]any{"component": "web", "name": "x", "type": "tcp", "target": "10.0.0.5:22"}, "target"},
+			{map[string]any{"component": "web", "name": "x", "type": "dns", "target": "example.com", "server": "169.254.169.254:53"}, "server"},
+		}
+		for _, b := range bad {
+			r := e.do("POST", "/api/v1/checks", key, b.body)
+			if r.status != 422 || !strings.Contains(string(r.body), `"field":"`+b.field+`"`) {
+				t.Errorf("%v: %d %s, want 422 naming %s", b.body, r.status, r.body, b.field)
+			}
+		}
+		e.must(201, "POST", "/api/v1/checks", key, map[string]any{"component": "web", "name": "lan", "type": "tcp", "target": "10.0.0.5:22", "nodes": []string{"fra-1"}})
+		if r := e.do("POST", "/api/v1/checks", key, map[string]any{"component": "web", "name": "lan", "type": "tcp", "target": "10.0.0.6:22", "nodes": []string{"*"}}); r.status != 409 {
+			t.Fatalf("duplicate name: %d %s", r.status, r.body)
+		}
+		if list := e.must(200, "GET", "/api/v1/checks", key, nil)["data"].([]any); len(list) != 2 {
+			t.Fatalf("%d checks, want 2", len(list))
+		}
+		e.must(204, "DELETE", "/api/v1/checks/"+id, key, nil)
+		if r := e.do("GET", "/api/v1/checks/"+id, key, nil); r.status != 404 {
+			t.Fatalf("deleted check: %d", r.status)
+		}
+	})
+}
+
+func TestUptimeReport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "=HYPERLINK(\"x\")", "slug": "web"})
+		doc := e.must(200, "GET", "/api/v1/uptime", key, nil)
+		rows := doc["components"].([]any)
+		if len(rows) != 1 || rows[0].(map[string]any)["uptime_percent"] != float64(100) || rows[0].(map[string]any)["days"] != float64(1) {
+			t.Fatalf("this month: %v", doc)
+		}
+		r := e.do("GET", "/api/v1/uptime?format=csv", key, nil)
+		lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
+		if r.status != 200 || r.header.Get("Content-Type") != "text/csv; charset=utf-8" || len(lines) != 2 ||
+			!strings.HasPrefix(lines[0], "component,name,month,measured,uptime_percent") || !strings.Contains(lines[1], `"'=HYPERLINK`) {
+			t.Fatalf("csv: %d %q", r.status, r.body)
+		}
+		for _, q := range []string{"?month=2026-13", "?month=2999-01", "?format=xml"} {
+			if r := e.do("GET", "/api/v1/uptime"+q, key, nil); r.status != 422 {
+				t.Errorf("%s: %d %s", q, r.status, r.body)
+			}
+		}
+	})
+}
