@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -148,6 +150,23 @@ func TestMonitorsEndToEnd(t *testing.T) {
 		w, g, d := locations("web http"), locations("game tcp"), locations("dns a")
 		return w["fra-1"] && w["nyc-1"] && g["server"] && d["server"]
 	})
+	// Metrics carry every check's state per location.
+	res, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`stormwatch_check_up\{check="chk_\w+",location="server",type="tcp"\} 1`),
+		regexp.MustCompile(`stormwatch_check_up\{check="chk_\w+",location="node_\w+",type="http"\} 1`),
+		regexp.MustCompile(`stormwatch_check_latency_seconds\{check="chk_\w+",location="server",type="dns"\} \d`),
+		regexp.MustCompile(`stormwatch_leading\{job="monitors"\} 1`),
+	} {
+		if !want.Match(metrics) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(metrics), "stormwatch_check"))
+		}
+	}
 	// The website fails from one location only: a local problem, which
 	// the default rules do not publish.
 	failPeer.Store(true)

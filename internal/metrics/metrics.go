@@ -108,6 +108,10 @@ var (
 	incidentsDesc = prometheus.NewDesc("stormwatch_incidents", "Incidents by status and source (auto, manual).", []string{"status", "source"}, nil)
 	nodesDesc     = prometheus.NewDesc("stormwatch_nodes", "Nodes by heartbeat state: alive, silent (no heartbeat within --node-silence), never (no heartbeat yet).",
 		[]string{"state"}, nil)
+	checkUpDesc = prometheus.NewDesc("stormwatch_check_up", "A check's state at a location (node id, or server): 1 up, 0 down.",
+		[]string{"check", "type", "location"}, nil)
+	checkLatencyDesc = prometheus.NewDesc("stormwatch_check_latency_seconds", "A check's latest response time at a location.",
+		[]string{"check", "type", "location"}, nil)
 )
 
 type stateCollector struct {
@@ -117,7 +121,7 @@ type stateCollector struct {
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{pendingDesc, oldestDesc, attacksDesc, incidentsDesc, nodesDesc} {
+	for _, d := range []*prometheus.Desc{pendingDesc, oldestDesc, attacksDesc, incidentsDesc, nodesDesc, checkUpDesc, checkLatencyDesc} {
 		ch <- d
 	}
 }
@@ -147,5 +151,13 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for state, n := range map[string]int{"alive": t.NodesAlive, "silent": t.NodesSilent, "never": t.NodesNever} {
 		ch <- prometheus.MustNewConstMetric(nodesDesc, prometheus.GaugeValue, float64(n), state)
+	}
+	for _, k := range t.Checks {
+		up := 0.0
+		if k.Up {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(checkUpDesc, prometheus.GaugeValue, up, k.ID, k.Type, k.Location)
+		ch <- prometheus.MustNewConstMetric(checkLatencyDesc, prometheus.GaugeValue, k.LatencyMS/1000, k.ID, k.Type, k.Location)
 	}
 }

@@ -21,6 +21,16 @@ type Telemetry struct {
 	Incidents []LabelCount
 	// Nodes alive (heartbeat within the silence), silent, and never heard.
 	NodesAlive, NodesSilent, NodesNever int
+	// Checks are every check's latest result at each location.
+	Checks []CheckTelemetry
+}
+
+// CheckTelemetry is a check's latest result at one location (a node id,
+// or "server"): ids only, no names.
+type CheckTelemetry struct {
+	ID, Type, Location string
+	Up                 bool
+	LatencyMS          float64
 }
 
 // LabelCount is a count under two label values.
@@ -60,6 +70,13 @@ func (r *Reader) Telemetry(ctx context.Context, now time.Time, silence time.Dura
 			COALESCE(SUM(CASE WHEN last_heartbeat_at IS NULL THEN 1 ELSE 0 END), 0) FROM nodes WHERE kind = 'agent'`, ts(now.Add(-silence))).
 		Scan(&t.NodesAlive, &t.NodesSilent, &t.NodesNever); err != nil {
 		return nil, fmt.Errorf("nodes by heartbeat: %w", err)
+	}
+	if t.Checks, err = queryAll(ctx, r.db, func(row rowScanner) (*CheckTelemetry, error) {
+		var c CheckTelemetry
+		return &c, row.Scan(&c.ID, &c.Type, &c.Location, &c.Up, &c.LatencyMS)
+	}, `SELECT l.check_id, k.type, l.location, l.up, l.latency_ms FROM check_locations l JOIN checks k ON k.id = l.check_id
+		ORDER BY l.check_id, l.location`); err != nil {
+		return nil, fmt.Errorf("checks: %w", err)
 	}
 	return &t, nil
 }
