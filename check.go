@@ -56,6 +56,9 @@ const (
 // Duration is a time.Duration written as "30s" in JSON.
 type Duration time.Duration
 
+// String writes the duration as Go does ("1m30s").
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalJSON writes the duration as Go writes it ("1m30s").
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 

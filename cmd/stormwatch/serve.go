@@ -158,7 +158,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		ln.Close()
 		return err
 	}
-	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker)
+	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker, mon)
 	if err != nil {
 		ln.Close()
 		return err
@@ -376,12 +376,12 @@ func newMailer(srv config.Server, nc config.Notify, log *slog.Logger) (*notify.M
 
 // newDashboard builds /admin/, its anti-forgery key shared by replicas
 // through the database.
-func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker) (http.Handler, error) {
+func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker, mon *monitor.Monitor) (http.Handler, error) {
 	key, err := st.InstallationSecret(ctx, "dashboard-csrf")
 	if err != nil {
 		return nil, err
 	}
-	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker,
+	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker, Monitor: mon,
 		Clients: ratelimit.Clients{Trusted: srv.Trusted}}
 	if mailer != nil {
 		d.Mailer = mailer

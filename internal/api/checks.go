@@ -2,11 +2,10 @@ package api
 
 import (
 	"context"
-	"net"
 	"net/http"
-	"net/url"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/monitor"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -50,43 +49,7 @@ func (in *checkInput) apply(k *sw.Check) {
 	setIf(&k.Payload, in.Payload)
 }
 
-// vetCheck applies the defaults, validates, and keeps checks the server
-// runs itself off internal addresses unless the operator allows them (a
-// tenant must not probe the operator's network: SSRF).
-func (s *Server) vetCheck(ctx context.Context, k *sw.Check) error {
-	if k.Component == "" {
-		return sw.Invalid("component", "is required: the slug or id of the component the check watches")
-	}
-	k.Defaults()
-	if err := k.Validate(); err != nil {
-		return err
-	}
-	if len(k.Nodes) > 0 {
-		return nil // agents check their own networks
-	}
-	host := k.Target
-	switch k.Type {
-	case sw.CheckHTTP:
-		return fieldOf("target", s.guard.CheckURL(ctx, k.Target))
-	case sw.CheckTCP, sw.CheckUDP:
-		host, _, _ = net.SplitHostPort(k.Target)
-	case sw.CheckDNS:
-		if k.Server == "" {
-			return nil // the server's own resolver
-		}
-		h, _, _ := net.SplitHostPort(k.Server)
-		return fieldOf("server", s.guard.CheckURL(ctx, "http://"+net.JoinHostPort(h, "53")+"/"))
-	}
-	return fieldOf("target", s.guard.CheckURL(ctx, (&url.URL{Scheme: "http", Host: host, Path: "/"}).String()))
-}
-
-// fieldOf renames the field of a webhook guard's refusal.
-func fieldOf(field string, err error) error {
-	if ve, ok := err.(*sw.ValidationError); ok {
-		return sw.Invalid(field, "%s (checks run by the server; give the check a node to probe private networks from an agent)", ve.Message)
-	}
-	return err
-}
+func (s *Server) vetCheck(ctx context.Context, k *sw.Check) error { return monitor.Vet(ctx, s.guard, k) }
 
 func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in checkInput
@@ -138,19 +101,11 @@ func (s *Server) patchCheck(w http.ResponseWriter, r *http.Request, c *caller) e
 // resolve) and removes it.
 func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request, c *caller) error {
 	err := s.mutate(r, c, "check.delete", "check", func(tx *store.Tx) (string, any, error) {
-		k, err := tx.Check(r.Context(), c.workspace, r.PathValue("id"))
+		k, err := s.mon.Delete(r.Context(), tx, c.workspace, r.PathValue("id"))
 		if err != nil {
 			return "", nil, err
 		}
-		if s.mon != nil {
-			if err := tx.ForgetCheckLocations(r.Context(), k.ID); err != nil {
-				return "", nil, err
-			}
-			if err := s.mon.Judge(r.Context(), tx, c.workspace, k); err != nil {
-				return "", nil, err
-			}
-		}
-		return k.ID, map[string]any{"name": k.Name}, tx.DeleteCheck(r.Context(), c.workspace, k.ID)
+		return k.ID, map[string]any{"name": k.Name}, nil
 	})
 	if err != nil {
 		return err

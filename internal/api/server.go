@@ -92,7 +92,7 @@ type route struct {
 
 // New returns the API server.
 func New(st *store.Store, log *slog.Logger, opts ...Option) *Server {
-	s := &Server{store: st, log: log, mux: http.NewServeMux(), guard: &notify.Guard{}}
+	s := &Server{store: st, log: log, mux: http.NewServeMux(), guard: &notify.Guard{}, mon: monitor.New(nil, log)}
 	for _, o := range opts {
 		o(s)
 	}

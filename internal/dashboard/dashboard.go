@@ -21,6 +21,7 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/account"
 	"github.com/stormwatch/stormwatch/internal/domains"
+	"github.com/stormwatch/stormwatch/internal/monitor"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -53,6 +54,9 @@ type Deps struct {
 	// Clients finds a request's client address behind trusted proxies,
 	// for the sign-in and reset limits.
 	Clients ratelimit.Clients
+	// Monitor ends a deleted check's signal (nil: a monitor that records
+	// only).
+	Monitor *monitor.Monitor
 	// Passwords are argon2id's costs (tests make them cheap).
 	Passwords account.Params
 	Now       func() time.Time
@@ -111,6 +115,9 @@ func New(d Deps) (*Dashboard, error) {
 	}
 	if d.Passwords == (account.Params{}) {
 		d.Passwords = account.DefaultParams
+	}
+	if d.Monitor == nil {
+		d.Monitor = monitor.New(nil, d.Log)
 	}
 	if d.Guard == nil {
 		d.Guard = &notify.Guard{}

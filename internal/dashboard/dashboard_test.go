@@ -553,3 +553,39 @@ func TestAddSubscribers(t *testing.T) {
 		t.Errorf("subscribers: %+v", subs)
 	}
 }
+
+func TestAddChecks(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	owner.get("/admin/w/acme/components")
+	owner.post("/admin/w/acme/components", form("name", "Web", "slug", "web"))
+	owner.get("/admin/w/acme/checks")
+	// The server does not probe internal addresses for a tenant (SSRF).
+	if code, body, _ := owner.post("/admin/w/acme/checks", form("component", "web", "name", "lan", "type", "tcp", "target", "10.1.2.3:22", "where", "server")); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "give the check a node") {
+		t.Errorf("internal server check answered %d", code)
+	}
+	if code, body, _ := owner.post("/admin/w/acme/checks", form("component", "web", "name", "web", "type", "http", "target", "https://www.example.com/",
+		"interval", "soon", "where", "all")); code != http.StatusUnprocessableEntity || !strings.Contains(body, "interval") {
+		t.Errorf("bad interval answered %d", code)
+	}
+	if code, _, _ := owner.post("/admin/w/acme/checks", form("component", "web", "name", "web https", "type", "http", "target", "https://www.example.com/",
+		"interval", "1m", "failures", "2", "where", "all", "body_match", "Welcome")); code != http.StatusSeeOther {
+		t.Fatalf("add check answered %d", code)
+	}
+	code, body := owner.get("/admin/w/acme/checks")
+	if code != 200 || !strings.Contains(body, "web https") || !strings.Contains(body, "every 1m0s, down after 2") || !strings.Contains(body, "no result yet") {
+		t.Fatalf("checks page %d lacks the check:\n%s", code, body)
+	}
+	ws, _ := s.st.WorkspaceBySlug(context.Background(), "acme")
+	checks, _, _ := s.st.Checks(context.Background(), ws.ID, store.Page{})
+	if len(checks) != 1 || checks[0].BodyMatch != "Welcome" || len(checks[0].Nodes) != 1 || checks[0].Nodes[0] != "*" {
+		t.Fatalf("checks: %+v", checks)
+	}
+	if code, _, _ := owner.post("/admin/w/acme/checks/"+checks[0].ID+"/delete", form()); code != http.StatusSeeOther {
+		t.Fatalf("delete answered %d", code)
+	}
+	if checks, _, _ := s.st.Checks(context.Background(), ws.ID, store.Page{}); len(checks) != 0 {
+		t.Fatalf("deleted check remains: %+v", checks)
+	}
+}

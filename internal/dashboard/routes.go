@@ -59,6 +59,10 @@ func (d *Dashboard) routes() {
 	d.action(w+"/nodes/{id}/rotate", editor, "node", d.rotateNode)
 	d.action(w+"/nodes/{id}/delete", editor, "node", d.deleteOf("node.delete", "node", (*store.Tx).DeleteNode, "Node deleted; its token no longer works.", "/nodes"))
 
+	d.page(w+"/checks", viewer, "checks", d.checks)
+	d.action(w+"/checks", editor, "checks", d.createCheck)
+	d.action(w+"/checks/{id}/delete", editor, "checks", d.deleteCheck)
+
 	d.page(w+"/rules", viewer, "rules", d.rules)
 	d.action(w+"/rules", admin, "rules", d.saveRules)
 	d.action(w+"/rules/check", viewer, "rules", d.checkRules)
