@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	sw "github.com/stormwatch/stormwatch"
 	"io"
 	"net/netip"
 	"net/url"
@@ -133,7 +134,20 @@ agent learns them from each heartbeat's answer, runs each every its
 interval, and reports a change of state through the durable spool and its
 runs (latency, failures) with the next heartbeat. ICMP checks use an
 unprivileged ping socket where net.ipv4.ping_group_range allows it, a raw
-socket (CAP_NET_RAW) otherwise.
+socket (CAP_NET_RAW) otherwise. A node may also declare checks in a YAML
+file (--checks): the server adds each to the workspace, run from this node;
+the same file on several nodes is one check seen from several locations:
+
+  - name: website https
+    component: web
+    type: http
+    target: https://www.example.com/health
+    body_match: Welcome
+  - name: game port
+    component: eu-game-01
+    type: udp
+    target: 203.0.113.7:27015
+    payload: a2s
 
 Detection looks at both directions: per protected address it counts
 attack-shaped traffic, what the address did not ask for — SYNs whose
@@ -175,6 +189,7 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "heartbeat period")
 	mitCmd := fs.String("mitigation-command", "", "`command` run when an attack starts, with the event as JSON on stdin")
 	mitURL := fs.String("mitigation-url", "", "`URL` that gets the event as a JSON POST when an attack starts")
+	checksFile := fs.String("checks", "", "YAML `file` of checks this node declares (the fields of POST /api/v1/checks without nodes); the server adds them, run from this node")
 	var logc config.Log
 	logc.Register(fs)
 	if err := config.Parse(fs, args, env); err != nil {
@@ -206,6 +221,13 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 		af.prefixes = config.StringList{"192.0.2.0/32"}
 	} else if probeOnly {
 		return &config.Error{Msg: "source: give one of --pcap FILE, --interface NAME (repeatable), or --sflow/--netflow ADDR to protect --prefix (or neither, for a node that only runs checks)"}
+	}
+	var declared []sw.Check
+	if *checksFile != "" {
+		var err error
+		if declared, err = agent.LoadChecks(*checksFile); err != nil {
+			return &config.Error{Msg: "checks: " + err.Error()}
+		}
 	}
 	sp, err := parseSpeed(*speed)
 	if err != nil {
@@ -264,7 +286,7 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	defer spool.Close()
 	log := logc.Logger(os.Stderr)
 	a := agent.New(agent.Config{Detect: settings, Source: source, Spool: spool,
-		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: *pcap != "",
+		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: *pcap != "", Declared: declared,
 		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}})
 	log.Info("agent started", "source", source.Name(), "prefixes", af.prefixes.String(), "pending", spool.Pending())
 	if err := a.Run(ctx); err != nil {

@@ -38,6 +38,9 @@ type Config struct {
 	Mitigation Mitigation
 	Log        *slog.Logger
 	Version    string
+	// Declared are checks this node declares (from its YAML file): the
+	// server adds them, run from this node, with each heartbeat.
+	Declared []sw.Check
 	// ExitWhenDone makes Run return once a finite source (a replay) has
 	// ended and every event reached the server.
 	ExitWhenDone bool
@@ -354,7 +357,7 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		a.mu.Unlock()
 		hb := sw.Heartbeat{AgentVersion: a.cfg.Version, Source: a.cfg.Source.Name(), PPS: s.PPS, BPS: s.BPS, Hosts: s.Hosts,
 			ActiveAttacks: s.ActiveAttacks, SpoolBacklog: a.cfg.Spool.Pending()}
-		checks, err := a.cfg.Client.SendHeartbeat(ctx, hb, a.checks.Drain())
+		checks, err := a.cfg.Client.SendHeartbeat(ctx, Beat{Heartbeat: hb, Checks: a.checks.Drain(), Declared: a.cfg.Declared})
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.cfg.Log.Debug("heartbeat", "err", err)

@@ -88,17 +88,20 @@ func (c *Client) SendEvents(ctx context.Context, events []sw.AttackEvent) (accep
 	return out.Accepted, out.Duplicates, err
 }
 
-// SendHeartbeat posts a heartbeat with the node's check runs since the
-// last one, and returns the checks the node is to run (nil from a server
-// that predates checks).
-func (c *Client) SendHeartbeat(ctx context.Context, hb sw.Heartbeat, results []sw.CheckResult) ([]sw.Check, error) {
+// Beat is what a heartbeat carries: the traffic summary, the node's
+// check runs since the last one, and the checks it declares.
+type Beat struct {
+	sw.Heartbeat
+	Checks   []sw.CheckResult `json:"checks,omitempty"`
+	Declared []sw.Check       `json:"declared,omitempty"`
+}
+
+// SendHeartbeat posts a heartbeat and returns the checks the node is to
+// run (nil from a server that predates checks).
+func (c *Client) SendHeartbeat(ctx context.Context, b Beat) ([]sw.Check, error) {
 	var out struct {
 		Checks []sw.Check `json:"checks"`
 	}
-	body := struct {
-		sw.Heartbeat
-		Checks []sw.CheckResult `json:"checks,omitempty"`
-	}{hb, results}
-	err := c.post(ctx, "/api/v1/agent/heartbeat", body, &out)
+	err := c.post(ctx, "/api/v1/agent/heartbeat", b, &out)
 	return out.Checks, err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/monitor"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -105,7 +106,8 @@ func (s *Server) checkResult(ctx context.Context, tx *store.Tx, c *caller, i int
 // last one.
 type heartbeatInput struct {
 	sw.Heartbeat
-	Checks []sw.CheckResult `json:"checks"`
+	Checks   []sw.CheckResult `json:"checks"`
+	Declared []sw.Check       `json:"declared"`
 }
 
 // heartbeatOutput tells the agent which checks to run.
@@ -119,8 +121,19 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	in := hb.Heartbeat
-	if len(hb.Checks) > maxBatch {
-		return sw.Invalid("checks", "at most %d check results", maxBatch)
+	if len(hb.Checks) > maxBatch || len(hb.Declared) > maxBatch {
+		return sw.Invalid("checks", "at most %d check results and %d declared checks", maxBatch, maxBatch)
+	}
+	for i := range hb.Declared {
+		k := &hb.Declared[i]
+		k.Nodes = []string{c.node.Name}
+		if err := monitor.Vet(r.Context(), s.guard, k); err != nil {
+			var ve *sw.ValidationError
+			if errors.As(err, &ve) {
+				return sw.Invalid(fmt.Sprintf("declared[%d].%s", i, ve.Field), "%s", ve.Message)
+			}
+			return err
+		}
 	}
 	now := time.Now()
 	for i := range hb.Checks {
@@ -147,6 +160,11 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
 		if err := tx.RecordHeartbeat(r.Context(), c.workspace, c.node.ID, &in); err != nil {
 			return err
+		}
+		for i := range hb.Declared {
+			if err := s.declare(r.Context(), tx, c, &hb.Declared[i]); err != nil {
+				return err
+			}
 		}
 		for i := range hb.Checks {
 			if err := s.checkResult(r.Context(), tx, c, i, &hb.Checks[i]); err != nil {

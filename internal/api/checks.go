@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -112,4 +115,56 @@ func (s *Server) deleteCheck(w http.ResponseWriter, r *http.Request, c *caller) 
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// declare adds or updates a check the caller's node declares in its
+// agent's YAML: a new name is a new check run from that node; a name that
+// exists takes the declared settings and adds the node to its locations
+// (the same file on two agents is one check seen from two places).
+// Nothing is written when nothing changed.
+func (s *Server) declare(ctx context.Context, tx *store.Tx, c *caller, k *sw.Check) error {
+	old, err := tx.Check(ctx, c.workspace, k.Name)
+	if errors.Is(err, store.ErrNotFound) {
+		k.WorkspaceID = c.workspace
+		if err := tx.CreateCheck(ctx, k); err != nil {
+			return err
+		}
+		return s.auditNode(ctx, tx, c, "check.declare", k)
+	}
+	if err != nil {
+		return err
+	}
+	merged := *k
+	merged.ID, merged.WorkspaceID, merged.CreatedAt, merged.UpdatedAt, merged.State = old.ID, old.WorkspaceID, old.CreatedAt, old.UpdatedAt, old.State
+	merged.ComponentID = old.ComponentID
+	merged.Nodes = old.Nodes
+	if !old.RunsOn(c.node.Name) {
+		merged.Nodes = append(append([]string{}, old.Nodes...), c.node.Name)
+	}
+	if old.Component != merged.Component && old.ComponentID == merged.Component {
+		merged.Component = old.Component
+	}
+	if sameCheck(old, &merged) {
+		return nil
+	}
+	if err := tx.UpdateCheck(ctx, &merged); err != nil {
+		return err
+	}
+	return s.auditNode(ctx, tx, c, "check.declare", &merged)
+}
+
+func sameCheck(a, b *sw.Check) bool {
+	x, y := *a, *b
+	x.State, y.State = nil, nil
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return bytes.Equal(ja, jb)
+}
+
+func (s *Server) auditNode(ctx context.Context, tx *store.Tx, c *caller, action string, k *sw.Check) error {
+	raw, err := json.Marshal(map[string]any{"name": k.Name, "type": k.Type, "component": k.Component, "nodes": k.Nodes})
+	if err != nil {
+		return err
+	}
+	return tx.Audit(ctx, c.workspace, &sw.AuditEntry{Actor: c.actor(), Action: action, TargetType: "check", TargetID: k.ID, Details: raw})
 }

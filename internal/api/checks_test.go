@@ -88,3 +88,43 @@ func TestUptimeReport(t *testing.T) {
 		}
 	})
 }
+
+// The same declared check on two nodes is one check seen from both; a
+// heartbeat that declares nothing new writes nothing.
+func TestDeclaredChecks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "Web", "slug": "web"})
+		tokens := map[string]string{}
+		for _, n := range []string{"fra-1", "nyc-1"} {
+			tokens[n] = e.must(201, "POST", "/api/v1/nodes", key, map[string]any{"name": n})["token"].(string)
+		}
+		declared := []any{map[string]any{"name": "web https", "component": "web", "type": "http", "target": "http://10.0.0.7/health"}}
+		for _, n := range []string{"fra-1", "nyc-1", "nyc-1"} {
+			hb := e.must(200, "POST", "/api/v1/agent/heartbeat", tokens[n], map[string]any{"declared": declared})
+			if cs := hb["checks"].([]any); len(cs) != 1 {
+				t.Fatalf("%s runs %v", n, cs)
+			}
+		}
+		list := e.must(200, "GET", "/api/v1/checks", key, nil)["data"].([]any)
+		if len(list) != 1 || len(list[0].(map[string]any)["nodes"].([]any)) != 2 {
+			t.Fatalf("checks = %v, want one run from fra-1 and nyc-1", list)
+		}
+		audit := e.must(200, "GET", "/api/v1/audit-log", key, nil)["data"].([]any)
+		declares := 0
+		for _, a := range audit {
+			if a.(map[string]any)["action"] == "check.declare" {
+				declares++
+			}
+		}
+		if declares != 2 {
+			t.Fatalf("%d check.declare entries, want 2 (the repeat changes nothing)", declares)
+		}
+		bad := []any{map[string]any{"name": "x", "component": "web", "type": "tcp", "target": "nowhere"}}
+		r := e.do("POST", "/api/v1/agent/heartbeat", tokens["fra-1"], map[string]any{"declared": bad})
+		if r.status != 422 || !strings.Contains(string(r.body), `"field":"declared[0].target"`) {
+			t.Fatalf("bad declaration: %d %s", r.status, r.body)
+		}
+	})
+}
