@@ -52,7 +52,9 @@ func (in *checkInput) apply(k *sw.Check) {
 	setIf(&k.Payload, in.Payload)
 }
 
-func (s *Server) vetCheck(ctx context.Context, k *sw.Check) error { return monitor.Vet(ctx, s.guard, k) }
+func (s *Server) vetCheck(ctx context.Context, k *sw.Check) error {
+	return monitor.Vet(ctx, s.guard, k)
+}
 
 func (s *Server) createCheck(w http.ResponseWriter, r *http.Request, c *caller) error {
 	var in checkInput
