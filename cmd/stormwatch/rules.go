@@ -48,6 +48,8 @@ been published, before the rules are switched on.`, `
 	component := fs.String("component", "", "`slug` of the component to decide for")
 	node := fs.String("node", "", "`name` of the reporting node")
 	maint := fs.Bool("during-maintenance", false, "the component is under maintenance")
+	locations := fs.Int("locations", 1, "for a failing check (--attack monitor_down): how many locations agree it is down")
+	check := fs.String("check", "", "for a failing check: its `name`")
 	replay := fs.Int("replay", 0, "also judge the attacks recorded in the past `days` (with --workspace and the database flags)")
 	workspace := fs.String("workspace", "", "`slug` of the workspace whose attacks --replay judges")
 	var db config.Database
@@ -94,7 +96,7 @@ been published, before the rules are switched on.`, `
 		return nil
 	}
 	f := rules.Facts{Severity: sw.Severity(*severity), Duration: *duration, Classification: *attack, BPS: uint64(bps), PPS: uint64(pps),
-		Node: *node, Component: *component, DuringMaintenance: *maint}
+		Node: *node, Component: *component, DuringMaintenance: *maint, Locations: *locations, Check: *check}
 	if *attack != "" {
 		f.Vectors = []string{*attack}
 	}

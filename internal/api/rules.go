@@ -21,6 +21,8 @@ type ruleSample struct {
 	Component         string      `json:"component"`
 	Node              string      `json:"node"`
 	DuringMaintenance bool        `json:"during_maintenance"`
+	Locations         int         `json:"locations"` // locations agreeing a check is down (default 1)
+	Check             string      `json:"check"`     // the failing check's name
 }
 
 type rulesCheckInput struct {
@@ -142,7 +144,7 @@ func (s *Server) checkRules(w http.ResponseWriter, r *http.Request, c *caller) e
 
 func (in *ruleSample) facts() (rules.Facts, error) {
 	f := rules.Facts{Severity: in.Severity, Classification: in.Attack, Vectors: in.Vectors, BPS: in.BPS, PPS: in.PPS,
-		Component: in.Component, Node: in.Node, DuringMaintenance: in.DuringMaintenance}
+		Component: in.Component, Node: in.Node, DuringMaintenance: in.DuringMaintenance, Locations: max(in.Locations, 1), Check: in.Check}
 	if f.Severity == "" {
 		f.Severity = sw.SeverityLow
 	}

@@ -105,6 +105,13 @@ func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, 
 		return audit(ctx, tx, ws, "automation.skipped", "incident", incID,
 			map[string]any{"reason": "pinned by an operator", "event": e.Type, "attack": e.AttackID})
 	}
+	if inc.Visibility == sw.VisibilityObserved && e.Type != sw.EventEnded {
+		// An observed signal that grows (more locations, a higher
+		// severity) may now be one the rules publish.
+		if err := a.promote(ctx, tx, ws, inc, node, e); err != nil {
+			return err
+		}
+	}
 	others, err := linkedSignals(ctx, tx, ws, incID, node.ID, e.AttackID)
 	if err != nil {
 		return err
@@ -301,7 +308,8 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 		return audit(ctx, tx, t.WorkspaceID, "automation.not_published", "attack", attackID,
 			map[string]any{"reason": "the attack ended before its publication delay", "node": nodeID})
 	}
-	if linked, err := tx.AttackIncident(ctx, t.WorkspaceID, nodeID, attackID); err != nil || linked != "" {
+	linked, err := tx.AttackIncident(ctx, t.WorkspaceID, nodeID, attackID)
+	if err != nil {
 		return err
 	}
 	node, err := tx.Node(ctx, t.WorkspaceID, nodeID)
@@ -324,6 +332,13 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 	a.tell(best)
 	if best.Publish < rules.PublishAfter {
 		return audit(ctx, tx, t.WorkspaceID, "automation.not_published", "attack", attackID, ruleDetails(best, node, nil))
+	}
+	if linked != "" {
+		inc, err := tx.Incident(ctx, t.WorkspaceID, linked)
+		if err != nil || inc.Visibility != sw.VisibilityObserved {
+			return err
+		}
+		return a.makePublic(ctx, tx, t.WorkspaceID, inc, node, best, e)
 	}
 	best.Publish = rules.PublishNow
 	return a.publish(ctx, tx, t.WorkspaceID, node, comps, decisions, best, e, sw.VisibilityPublic)
@@ -391,4 +406,47 @@ func (a *Automator) Run(ctx context.Context, st *store.Store, interval, silence 
 			}
 		}
 	}
+}
+
+// promote judges an observed incident's signal again: if the rules now
+// publish it at once, the incident becomes public; if after a delay, the
+// delay starts (and publishLater makes it public if it still holds).
+func (a *Automator) promote(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, node *sw.Node, e *sw.AttackEvent) error {
+	set, err := a.ruleSet(ctx, tx, ws)
+	if err != nil {
+		return err
+	}
+	comps, err := signalComponents(ctx, tx, ws, node.ID, e.Monitor)
+	if err != nil || len(comps) == 0 {
+		return err
+	}
+	_, best := decide(set, node, comps, e)
+	switch best.Publish {
+	case rules.PublishNow:
+		return a.makePublic(ctx, tx, ws, inc, node, best, e)
+	case rules.PublishAfter:
+		ref := node.ID + "/" + e.AttackID
+		pending, err := tx.TimerPending(ctx, ws, timerPublish, ref)
+		if err != nil || pending {
+			return err
+		}
+		if err := tx.SetTimer(ctx, ws, timerPublish, ref, tx.Now().Add(best.After)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, ws, "automation.publish_scheduled", "incident", inc.ID, ruleDetails(best, node,
+			map[string]any{"after_seconds": best.After.Seconds(), "attack": e.AttackID}))
+	}
+	return nil
+}
+
+// makePublic publishes an observed incident: its components take their
+// statuses and subscribers hear of it as of a new one.
+func (a *Automator) makePublic(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, node *sw.Node, best rules.Decision, e *sw.AttackEvent) error {
+	public := sw.VisibilityPublic
+	if _, err := tx.EditIncident(ctx, ws, inc.ID, store.IncidentEdit{Visibility: &public}); err != nil {
+		return err
+	}
+	inc.Visibility = public
+	return audit(ctx, tx, ws, "automation.published", "incident", inc.ID, ruleDetails(best, node,
+		map[string]any{"attack": e.AttackID, "visibility": public, "was": sw.VisibilityObserved}))
 }

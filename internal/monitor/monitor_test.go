@@ -252,6 +252,34 @@ attack == monitor_down -> do not publish`)
 	})
 }
 
+// An observed signal that grows into one the rules publish becomes
+// public: "observe one location, publish after 2m when two agree".
+func TestObservedSignalIsPublishedWhenItGrows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, store.Dialect(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
+		w.tx(func(tx *store.Tx) error {
+			return tx.SetRuleText(ctx, w.ws, `attack == monitor_down and locations >= 2 -> publish after 2m if unresolved
+attack == monitor_down -> observe`)
+		})
+		w.report("fra-1", false)
+		w.report("nyc-1", true)
+		if incs := w.incidents(); len(incs) != 1 || incs[0].Visibility != sw.VisibilityObserved {
+			t.Fatalf("one location: %+v, want one observed incident", incs)
+		}
+		w.report("nyc-1", false)
+		w.advance(time.Minute)
+		w.timers()
+		if inc := w.incidents()[0]; inc.Visibility != sw.VisibilityObserved || w.status() != sw.Operational {
+			t.Fatalf("two locations for a minute: %s, component %s", inc.Visibility, w.status())
+		}
+		w.advance(time.Minute + time.Second)
+		w.timers()
+		if inc := w.incidents(); len(inc) != 1 || inc[0].Visibility != sw.VisibilityPublic || w.status() == sw.Operational {
+			t.Fatalf("two locations for two minutes: %+v, component %s; want the observed incident public", inc, w.status())
+		}
+	})
+}
+
 // An attack and a failing check on the same component are one incident,
 // open until both have ended.
 func TestAttackAndCheckCorrelate(t *testing.T) {
