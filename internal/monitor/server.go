@@ -25,17 +25,32 @@ type Server struct {
 
 	mu     sync.Mutex
 	checks map[string]*sw.Check // by id, as last loaded
+	// changes carries changes of state from the probes to the writer,
+	// which stores them in batches: one transaction for many, so that
+	// thousands of checks changing at once (a network outage, a start)
+	// cost a few commits.
+	changes chan sw.CheckResult
+	done    <-chan struct{} // the running Run's end
 }
+
+// batch bounds the results stored in one transaction.
+const batch = 500
 
 // NewServer returns a server-side runner probing with p.
 func NewServer(st *store.Store, mon *Monitor, p *probe.Prober) *Server {
-	s := &Server{st: st, mon: mon, Every: 10 * time.Second, checks: map[string]*sw.Check{}}
+	s := &Server{st: st, mon: mon, Every: 10 * time.Second, checks: map[string]*sw.Check{}, changes: make(chan sw.CheckResult, batch)}
 	s.runner = probe.NewRunner(p, s.changed)
 	return s
 }
 
 // Run runs until ctx ends.
 func (s *Server) Run(ctx context.Context) {
+	s.mu.Lock()
+	s.done = ctx.Done()
+	s.mu.Unlock()
+	var writer sync.WaitGroup
+	writer.Go(func() { s.write(ctx) })
+	defer writer.Wait()
 	defer s.runner.Stop()
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
@@ -87,34 +102,77 @@ func (s *Server) check(id string) *sw.Check {
 	return s.checks[id]
 }
 
-// changed records a change of state at once.
+// changed hands a change of state to the writer (waiting while it is
+// behind: the probes slow down rather than lose a change), until Run
+// ends.
 func (s *Server) changed(res sw.CheckResult) {
-	k := s.check(res.CheckID)
-	if k == nil {
-		return
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	select {
+	case s.changes <- res:
+	case <-done:
 	}
-	err := s.st.Tx(context.Background(), func(tx *store.Tx) error {
-		return s.mon.Observe(context.Background(), tx, k.WorkspaceID, k, store.LocationServer, &res)
-	})
-	if err != nil {
-		s.mon.log.Error("record check result", "check", k.ID, "err", err)
+}
+
+// write stores changes of state as they come, each batch in one
+// transaction.
+func (s *Server) write(ctx context.Context) {
+	for {
+		var first sw.CheckResult
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-s.changes:
+		}
+		results := []sw.CheckResult{first}
+	more:
+		for len(results) < batch {
+			select {
+			case res := <-s.changes:
+				results = append(results, res)
+			default:
+				break more
+			}
+		}
+		s.store(ctx, results, false)
 	}
 }
 
 // flush stores the runs since the last flush: latency buckets, and the
 // location's latest result (which keeps it from going stale).
 func (s *Server) flush(ctx context.Context) {
-	for _, res := range s.runner.Drain() {
-		k := s.check(res.CheckID)
-		if k == nil {
-			continue
+	results := s.runner.Drain()
+	for len(results) > 0 {
+		n := min(batch, len(results))
+		s.store(ctx, results[:n], true)
+		results = results[n:]
+	}
+}
+
+// store records results in one transaction: summaries of runs (runs
+// true) or changes of state.
+func (s *Server) store(ctx context.Context, results []sw.CheckResult, runs bool) {
+	err := s.st.Tx(ctx, func(tx *store.Tx) error {
+		for i := range results {
+			k := s.check(results[i].CheckID)
+			if k == nil {
+				continue // deleted since
+			}
+			var err error
+			if runs {
+				err = s.mon.Record(ctx, tx, k.WorkspaceID, k, store.LocationServer, &results[i])
+			} else {
+				err = s.mon.Observe(ctx, tx, k.WorkspaceID, k, store.LocationServer, &results[i])
+			}
+			if err != nil {
+				return err
+			}
 		}
-		err := s.st.Tx(ctx, func(tx *store.Tx) error {
-			return s.mon.Record(ctx, tx, k.WorkspaceID, k, store.LocationServer, &res)
-		})
-		if err != nil && ctx.Err() == nil {
-			s.mon.log.Error("record check results", "check", k.ID, "err", err)
-		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		s.mon.log.Error("record check results", "results", len(results), "err", err)
 	}
 }
 
