@@ -6,7 +6,41 @@ import "time"
 const (
 	SubscriberEmail   = "email"
 	SubscriberWebhook = "webhook"
+	// Chat tools' incoming webhooks (url).
+	SubscriberSlack      = "slack"
+	SubscriberDiscord    = "discord"
+	SubscriberTeams      = "teams"
+	SubscriberMattermost = "mattermost"
+	SubscriberRocketChat = "rocketchat"
+	// Tools reached through their API with a credential.
+	SubscriberTelegram  = "telegram"  // bot_token, chat_id
+	SubscriberPagerDuty = "pagerduty" // routing_key
+	SubscriberOpsgenie  = "opsgenie"  // api_key
 )
+
+// SubscriberTypes lists every kind, in the order forms offer them.
+var SubscriberTypes = []string{SubscriberEmail, SubscriberWebhook, SubscriberSlack, SubscriberDiscord, SubscriberTeams,
+	SubscriberMattermost, SubscriberRocketChat, SubscriberTelegram, SubscriberPagerDuty, SubscriberOpsgenie}
+
+// ChatWebhook reports whether kind posts to a chat tool's incoming
+// webhook URL.
+func ChatWebhook(kind string) bool {
+	switch kind {
+	case SubscriberSlack, SubscriberDiscord, SubscriberTeams, SubscriberMattermost, SubscriberRocketChat:
+		return true
+	}
+	return false
+}
+
+// ValidSubscriberType reports whether kind is a known subscriber kind.
+func ValidSubscriberType(kind string) bool {
+	for _, k := range SubscriberTypes {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
 
 // Subscriber is someone told about incidents and maintenance: an email
 // address (after double opt-in) or a webhook URL, for all components or a
@@ -26,6 +60,8 @@ type Subscriber struct {
 	// DisabledReason says why deliveries stopped (failing for a day,
 	// unsubscribed).
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// ChatID is a Telegram subscriber's chat.
+	ChatID string `json:"chat_id,omitempty"`
 	// PageRoot is the page URL the subscriber signed up on; links in mails
 	// point there.
 	PageRoot  string    `json:"page_root,omitempty"`

@@ -22,6 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/stormwatch/stormwatch/internal/api"
 	"github.com/stormwatch/stormwatch/internal/autotls"
+	"github.com/stormwatch/stormwatch/internal/channel"
+	"github.com/stormwatch/stormwatch/internal/channel/channels"
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/dashboard"
 	"github.com/stormwatch/stormwatch/internal/delivery"
@@ -148,7 +150,12 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	// Checks the server runs for tenants obey the webhooks' SSRF policy.
 	mon := monitor.New(automator, log)
 	monitors := monitor.NewServer(st, mon, &probe.Prober{Allow: guard.CheckAddr})
-	sender, links, err := newSender(ctx, st, log, srv, nc, guard, mailer, from, mx.Delivery)
+	senders, err := newChannels(guard, nc)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	sender, links, err := newSender(ctx, st, log, srv, nc, guard, mailer, from, mx.Delivery, senders)
 	if err != nil {
 		ln.Close()
 		return err
@@ -158,7 +165,7 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		ln.Close()
 		return err
 	}
-	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker, mon)
+	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker, mon, senders)
 	if err != nil {
 		ln.Close()
 		return err
@@ -376,12 +383,12 @@ func newMailer(srv config.Server, nc config.Notify, log *slog.Logger) (*notify.M
 
 // newDashboard builds /admin/, its anti-forgery key shared by replicas
 // through the database.
-func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker, mon *monitor.Monitor) (http.Handler, error) {
+func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker, mon *monitor.Monitor, senders map[string]channel.Sender) (http.Handler, error) {
 	key, err := st.InstallationSecret(ctx, "dashboard-csrf")
 	if err != nil {
 		return nil, err
 	}
-	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker, Monitor: mon,
+	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker, Monitor: mon, Channels: senders,
 		Clients: ratelimit.Clients{Trusted: srv.Trusted}}
 	if mailer != nil {
 		d.Mailer = mailer
@@ -389,17 +396,30 @@ func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv co
 	return dashboard.New(d)
 }
 
+// newChannels builds the chat and on-call senders: the webhooks' SSRF
+// guard and timeout, the API endpoints the operator set.
+func newChannels(guard *notify.Guard, nc config.Notify) (map[string]channel.Sender, error) {
+	endpoints := channels.Endpoints{}
+	for _, v := range nc.Endpoints {
+		if err := channels.ParseEndpoint(endpoints, v); err != nil {
+			return nil, &config.Error{Msg: "integration-endpoint: " + err.Error()}
+		}
+	}
+	return channels.New(channel.NewPoster(notify.NewWebhookSender(guard, nc.WebhookTimeout)), endpoints), nil
+}
+
 // newSender builds the delivery worker: webhooks through the SSRF guard,
 // mails through mailer (nil: they wait), links signed with the
 // installation's key.
 func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, nc config.Notify, guard *notify.Guard,
-	mailer *notify.Mailer, from string, observe func(channel, outcome string)) (*delivery.Worker, notify.Links, error) {
+	mailer *notify.Mailer, from string, observe func(channel, outcome string), senders map[string]channel.Sender) (*delivery.Worker, notify.Links, error) {
 	key, err := st.InstallationSecret(ctx, "subscription-links")
 	if err != nil {
 		return nil, notify.Links{}, err
 	}
 	links := notify.Links{Key: key}
 	return delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(guard, nc.WebhookTimeout), Mailer: mailer,
-		Links: links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
+		Channels: senders,
+		Links:    links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
 		Lease: 2*nc.WebhookTimeout + 10*time.Second, Observe: observe}), links, nil
 }

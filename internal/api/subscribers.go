@@ -53,10 +53,8 @@ func (s *Server) createSubscriber(w http.ResponseWriter, r *http.Request, c *cal
 func subscriberFilter(r *http.Request) (store.SubscriberFilter, error) {
 	q := r.URL.Query()
 	f := store.SubscriberFilter{Type: q.Get("type"), State: q.Get("state"), Search: q.Get("q")}
-	switch f.Type {
-	case "", sw.SubscriberEmail, sw.SubscriberWebhook:
-	default:
-		return f, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "type", Message: "must be email or webhook"}
+	if f.Type != "" && !sw.ValidSubscriberType(f.Type) {
+		return f, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: "type", Message: "must be one of " + strings.Join(sw.SubscriberTypes, ", ")}
 	}
 	switch f.State {
 	case "", "pending", "active", "disabled":

@@ -256,6 +256,8 @@ type Notify struct {
 	WebhookTimeout time.Duration
 	SMTPConns      int
 	Workers        int
+	// Endpoints are the --integration-endpoint values, NAME=URL.
+	Endpoints StringList
 }
 
 // Register adds the notification flags to fs.
@@ -265,6 +267,7 @@ func (n *Notify) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&n.WebhookTimeout, "webhook-timeout", 5*time.Second, "a webhook receiver must answer within this; otherwise the delivery is retried")
 	fs.IntVar(&n.SMTPConns, "smtp-connections", 8, "SMTP connections kept open in parallel")
 	fs.IntVar(&n.Workers, "delivery-workers", 128, "deliveries (webhooks and mails) in flight at once")
+	fs.Var(&n.Endpoints, "integration-endpoint", "`NAME=URL`: send a tool's API requests to URL instead of the service (telegram, pagerduty, opsgenie; repeatable), for private installations and tests")
 }
 
 // Validate checks the notification settings.

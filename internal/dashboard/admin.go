@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/channel"
 	"github.com/stormwatch/stormwatch/internal/autotls"
 	"github.com/stormwatch/stormwatch/internal/domains"
 	"github.com/stormwatch/stormwatch/internal/notify"
@@ -31,7 +32,7 @@ type subscribersData struct {
 func subscriberFilter(r *http.Request) store.SubscriberFilter {
 	q := r.URL.Query()
 	f := store.SubscriberFilter{Type: q.Get("type"), State: q.Get("state"), Search: strings.TrimSpace(q.Get("q"))}
-	if f.Type != sw.SubscriberEmail && f.Type != sw.SubscriberWebhook {
+	if !sw.ValidSubscriberType(f.Type) {
 		f.Type = ""
 	}
 	if f.State != "pending" && f.State != "active" && f.State != "disabled" {
@@ -82,11 +83,18 @@ func (d *Dashboard) exportSubscribers(w http.ResponseWriter, r *http.Request, c 
 func (d *Dashboard) addSubscriber(r *http.Request, c *reqCtx) (string, error) {
 	f := r.PostForm
 	in := &subscription.Input{Type: f.Get("type"), Components: f["components"], Confirmed: f.Get("confirmed") != "", Format: f.Get("format")}
-	target := strings.TrimSpace(f.Get("address"))
-	if in.Type == sw.SubscriberWebhook {
-		in.URL = target
-	} else {
+	target, credential := strings.TrimSpace(f.Get("address")), strings.TrimSpace(f.Get("credential"))
+	switch in.Type {
+	case sw.SubscriberEmail:
 		in.Email = target
+	case sw.SubscriberTelegram:
+		in.ChatID, in.BotToken = target, credential
+	case sw.SubscriberPagerDuty:
+		in.RoutingKey = credential
+	case sw.SubscriberOpsgenie:
+		in.APIKey = credential
+	default:
+		in.URL = target
 	}
 	sub, secret, err := subscription.Build(r.Context(), d.Guard, c.ws.ID, in, d.Now())
 	if err != nil {
@@ -102,6 +110,10 @@ func (d *Dashboard) addSubscriber(r *http.Request, c *reqCtx) (string, error) {
 	if sub.Type == sw.SubscriberWebhook {
 		c.shown = &shown{Label: "Signing secret of " + sub.URL, Value: secret,
 			Hint: "Shown this once. The receiver verifies each delivery's Standard Webhooks signature (webhook-signature header) with it."}
+		return "/subscribers", nil
+	}
+	if sub.Type != sw.SubscriberEmail {
+		c.flash = sub.Type + " subscriber added; use Test to send it a sample message."
 		return "/subscribers", nil
 	}
 	c.flash = sub.Email + " added; "
@@ -590,4 +602,25 @@ func (d *Dashboard) audit(r *http.Request, c *reqCtx) (any, error) {
 	var err error
 	ad.Entries, ad.More, err = d.Store.AuditLog(r.Context(), c.ws.ID, store.Page{Limit: 100, Offset: ad.Offset})
 	return ad, err
+}
+
+// testSubscriber sends a chat or on-call subscriber a sample message now,
+// through the same sender and guard as real deliveries, and says how it
+// went.
+func (d *Dashboard) testSubscriber(r *http.Request, c *reqCtx) (string, error) {
+	sub, secret, err := d.Store.SubscriberSecret(r.Context(), c.ws.ID, r.PathValue("id"))
+	if err != nil {
+		return "/subscribers", err
+	}
+	sender, ok := d.Channels[sub.Type]
+	if !ok {
+		return "/subscribers", sw.Invalid("type", "the test message is for chat and on-call subscribers; %s subscribers hear of the next incident", sub.Type)
+	}
+	root := strings.TrimSuffix(d.BaseURL, "/") + "/s/" + c.ws.Slug
+	res := sender.Send(r.Context(), channel.Target{URL: sub.URL, Credential: secret, ChatID: sub.ChatID}, channel.Sample(c.ws.PageName(), root))
+	if res.Err != nil {
+		return "/subscribers", sw.Invalid("test", "the %s test message was not accepted: %v", sub.Type, res.Err)
+	}
+	c.flash = "Test message sent to the " + sub.Type + " subscriber."
+	return "/subscribers", nil
 }

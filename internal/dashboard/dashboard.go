@@ -21,6 +21,7 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/account"
 	"github.com/stormwatch/stormwatch/internal/domains"
+	"github.com/stormwatch/stormwatch/internal/channel"
 	"github.com/stormwatch/stormwatch/internal/monitor"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
@@ -54,6 +55,9 @@ type Deps struct {
 	// Clients finds a request's client address behind trusted proxies,
 	// for the sign-in and reset limits.
 	Clients ratelimit.Clients
+	// Channels send the test button's sample messages (nil: no test
+	// button works).
+	Channels map[string]channel.Sender
 	// Monitor ends a deleted check's signal (nil: a monitor that records
 	// only).
 	Monitor *monitor.Monitor

@@ -87,6 +87,7 @@ func (d *Dashboard) routes() {
 	d.action(w+"/subscribers/import", editor, "subscribers", d.importSubscribers)
 	d.action(w+"/subscribers/{id}/delete", editor, "subscribers", d.deleteOf("subscriber.delete", "subscriber", (*store.Tx).DeleteSubscriber, "Subscriber removed.", "/subscribers"))
 	d.action(w+"/subscribers/{id}/enable", editor, "subscribers", d.enableSubscriber)
+	d.action(w+"/subscribers/{id}/test", editor, "subscribers", d.testSubscriber)
 	d.page(w+"/deliveries", editor, "deliveries", d.deliveries)
 	d.page(w+"/deliveries/{id}", editor, "delivery", d.delivery)
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/channel"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/page"
 	"github.com/stormwatch/stormwatch/internal/store"
@@ -41,6 +42,8 @@ type Config struct {
 	// Poll is how often the outbox is looked at without a wake-up.
 	Poll time.Duration
 	Now  func() time.Time
+	// Channels send to chat and on-call subscribers, by type.
+	Channels map[string]channel.Sender
 	// Observe hears every attempt's channel (email, webhook) and
 	// outcome (delivered, failed, refused), for metrics; it may be nil.
 	Observe func(channel, outcome string)
@@ -294,7 +297,33 @@ func (w *Worker) attempt(ctx context.Context, o *store.Outbound, now time.Time) 
 		}
 		return 0, false, w.cfg.Mailer.Send(ctx, m)
 	}
+	if sender, ok := w.cfg.Channels[o.Subscriber.Type]; ok {
+		return w.toChannel(ctx, sender, o, ev, site, root)
+	}
 	return 0, true, fmt.Errorf("subscriber type %q", o.Subscriber.Type)
+}
+
+// toChannel sends to a chat or on-call tool, replying to the subject's
+// first message where the tool threads.
+func (w *Worker) toChannel(ctx context.Context, sender channel.Sender, o *store.Outbound, ev *sw.NotificationEvent, site *siteEntry,
+	root string) (int, bool, error) {
+	names := make(map[string]string, len(site.snap.Components))
+	for _, c := range site.snap.Components {
+		names[c.Slug] = c.Name
+	}
+	m := channel.FromEvent(ev, site.snap.Workspace.PageName(), root, names)
+	t := channel.Target{URL: o.Subscriber.URL, Credential: o.Secret, ChatID: o.Subscriber.ChatID}
+	var err error
+	if t.Thread, err = w.cfg.Store.Thread(ctx, o.SubscriberID, m.Subject); err != nil {
+		return 0, false, err
+	}
+	r := sender.Send(ctx, t, m)
+	if r.Err == nil && r.Thread != "" && t.Thread == "" && m.Subject != "" {
+		if err := w.cfg.Store.StartThread(ctx, o.SubscriberID, m.Subject, r.Thread); err != nil {
+			w.cfg.Log.Warn("keep the thread of a channel message", "subscriber", o.SubscriberID, "err", err)
+		}
+	}
+	return r.Status, r.Permanent, r.Err
 }
 
 // event decodes a delivery's event once per process.

@@ -44,6 +44,10 @@ func NewWebhookSender(g *Guard, timeout time.Duration) *WebhookSender {
 	}}
 }
 
+// Client is the guarded client, for the chat and on-call channels: the
+// same dial-time checks, no redirects, no proxy.
+func (s *WebhookSender) Client() *http.Client { return s.client }
+
 // ErrBlocked says the webhook's address is internal and the operator did
 // not allow private webhooks.
 var ErrBlocked = errors.New("address is internal")

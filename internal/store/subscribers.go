@@ -24,6 +24,9 @@ func scanSubscriber(row rowScanner) (*sw.Subscriber, error) {
 	if s.Type == sw.SubscriberEmail {
 		s.Format = ""
 	}
+	if s.Type == sw.SubscriberTelegram {
+		s.ChatID = strings.TrimPrefix(s.URL, "telegram:")
+	}
 	s.Components = []string{}
 	return &s, nil
 }
@@ -251,4 +254,45 @@ func (tx *Tx) EditSubscriber(ctx context.Context, ws, id string, e SubscriberEdi
 func (tx *Tx) DeleteSubscriber(ctx context.Context, ws, id string) error {
 	res, err := tx.db.ExecContext(ctx, `DELETE FROM subscribers WHERE workspace_id = $1 AND id = $2`, ws, id)
 	return affectedOne(res, err, "subscriber", id)
+}
+
+// Thread returns what subscriber sub's tool answered to the first
+// message about subject (an incident or window id), or "".
+func (r *Reader) Thread(ctx context.Context, sub, subject string) (string, error) {
+	var ref string
+	err := r.db.QueryRowContext(ctx, `SELECT ref FROM delivery_threads WHERE subscriber_id = $1 AND subject_id = $2`, sub, subject).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("thread of %s: %w", sub, err)
+	}
+	return ref, nil
+}
+
+// StartThread keeps ref as subscriber sub's thread of subject, unless one
+// is kept already (the first message is the thread).
+func (s *Store) StartThread(ctx context.Context, sub, subject, ref string) error {
+	return s.Tx(ctx, func(tx *Tx) error {
+		_, err := tx.db.ExecContext(ctx, `INSERT INTO delivery_threads (subscriber_id, subject_id, ref, created_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (subscriber_id, subject_id) DO NOTHING`, sub, subject, ref, ts(tx.now))
+		if err != nil {
+			return fmt.Errorf("thread of %s: %w", sub, err)
+		}
+		return nil
+	})
+}
+
+// SubscriberSecret returns workspace ws's subscriber id with its secret
+// (a webhook's signing secret, a tool's credential), for a test send.
+func (r *Reader) SubscriberSecret(ctx context.Context, ws, id string) (*sw.Subscriber, string, error) {
+	s, err := r.Subscriber(ctx, ws, id)
+	if err != nil {
+		return nil, "", err
+	}
+	var secret string
+	if err := r.db.QueryRowContext(ctx, `SELECT secret FROM subscribers WHERE workspace_id = $1 AND id = $2`, ws, id).Scan(&secret); err != nil {
+		return nil, "", notFound(err, "subscriber", id)
+	}
+	return s, secret, nil
 }

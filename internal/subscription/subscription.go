@@ -6,6 +6,10 @@ package subscription
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"slices"
 	"encoding/base64"
 	"encoding/csv"
 	"errors"
@@ -31,6 +35,69 @@ type Input struct {
 	// Confirmed skips the double opt-in mail for an address the operator
 	// vouches for (moved from another status page).
 	Confirmed bool `json:"confirmed"`
+	// The credentials of tools reached through their API.
+	BotToken   string `json:"bot_token"`
+	ChatID     string `json:"chat_id"`
+	RoutingKey string `json:"routing_key"`
+	APIKey     string `json:"api_key"`
+}
+
+var (
+	botToken = regexp.MustCompile(`^[0-9]{3,15}:[A-Za-z0-9_-]{20,100}$`)
+	chatID   = regexp.MustCompile(`^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{4,31})$`)
+	apiKey   = regexp.MustCompile(`^[A-Za-z0-9_-]{20,100}$`)
+)
+
+// buildChannel checks the fields of a chat or on-call subscriber. The
+// credential is returned as the subscriber's secret (used to send, never
+// shown again); its url names it without revealing it.
+func buildChannel(ctx context.Context, guard *notify.Guard, sub *sw.Subscriber, in *Input) (string, error) {
+	if in.Email != "" || in.Secret != "" || in.Format != "" {
+		return "", sw.Invalid("type", "%s subscribers take no email, secret or format", in.Type)
+	}
+	given := map[string]string{"bot_token": in.BotToken, "chat_id": in.ChatID, "routing_key": in.RoutingKey, "api_key": in.APIKey}
+	allowed := map[string][]string{sw.SubscriberTelegram: {"bot_token", "chat_id"}, sw.SubscriberPagerDuty: {"routing_key"},
+		sw.SubscriberOpsgenie: {"api_key"}}[in.Type]
+	for field, v := range given {
+		if v != "" && !slices.Contains(allowed, field) {
+			return "", sw.Invalid(field, "is not a field of %s subscribers", in.Type)
+		}
+	}
+	switch in.Type {
+	case sw.SubscriberTelegram:
+		if !botToken.MatchString(in.BotToken) {
+			return "", sw.Invalid("bot_token", "must be a bot token as BotFather gives it (123456789:AA…)")
+		}
+		if !chatID.MatchString(in.ChatID) {
+			return "", sw.Invalid("chat_id", "must be a chat id (-1001234567890) or a public channel's @name")
+		}
+		sub.URL, sub.ChatID = "telegram:"+in.ChatID, in.ChatID
+		return in.BotToken, nil
+	case sw.SubscriberPagerDuty:
+		if !apiKey.MatchString(in.RoutingKey) {
+			return "", sw.Invalid("routing_key", "must be the integration key of an Events API v2 integration (32 characters)")
+		}
+		sub.URL = "pagerduty:" + fingerprint(in.RoutingKey)
+		return in.RoutingKey, nil
+	case sw.SubscriberOpsgenie:
+		if !apiKey.MatchString(in.APIKey) {
+			return "", sw.Invalid("api_key", "must be the API key of an Opsgenie API integration")
+		}
+		sub.URL = "opsgenie:" + fingerprint(in.APIKey)
+		return in.APIKey, nil
+	}
+	// A chat tool's incoming webhook: the URL is the credential.
+	if err := guard.CheckURL(ctx, in.URL); err != nil {
+		return "", err
+	}
+	sub.URL = in.URL
+	return "", nil
+}
+
+// fingerprint names a credential without revealing it.
+func fingerprint(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Build checks in and returns the subscriber it describes for workspace
@@ -82,7 +149,15 @@ func Build(ctx context.Context, guard *notify.Guard, ws string, in *Input, now t
 		now := now.UTC()
 		sub.ConfirmedAt = &now
 	default:
-		return nil, "", sw.Invalid("type", "must be email or webhook")
+		if !sw.ValidSubscriberType(in.Type) {
+			return nil, "", sw.Invalid("type", "must be one of %s", strings.Join(sw.SubscriberTypes, ", "))
+		}
+		var err error
+		if secret, err = buildChannel(ctx, guard, sub, in); err != nil {
+			return nil, "", err
+		}
+		now := now.UTC()
+		sub.ConfirmedAt = &now
 	}
 	if in.Components == nil {
 		in.Components = []string{}

@@ -1,0 +1,10 @@
+-- Chat and on-call channels: what a tool answered to the first message
+-- about an incident (a Telegram message id), so that its updates reply to
+-- it.
+CREATE TABLE delivery_threads (
+    subscriber_id TEXT NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+    subject_id    TEXT NOT NULL,
+    ref           TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (subscriber_id, subject_id)
+);
