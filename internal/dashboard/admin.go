@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	sw "github.com/stormwatch/stormwatch"
-	"github.com/stormwatch/stormwatch/internal/channel"
 	"github.com/stormwatch/stormwatch/internal/autotls"
+	"github.com/stormwatch/stormwatch/internal/channel"
 	"github.com/stormwatch/stormwatch/internal/domains"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"

@@ -92,7 +92,9 @@ func TestEveryChannelAgainstItsReceiver(t *testing.T) {
 					t.Errorf("major impact colour = %s", a.Color)
 				}
 			}},
-		{sw.SubscriberDiscord, channeltest.Discord, func(r *channeltest.Receiver) channel.Target { return channel.Target{URL: r.URL + "/api/webhooks/1/tok"} },
+		{sw.SubscriberDiscord, channeltest.Discord, func(r *channeltest.Receiver) channel.Target {
+			return channel.Target{URL: r.URL + "/api/webhooks/1/tok"}
+		},
 			func(t *testing.T, got []channeltest.Accepted) {
 				e := got[0].Decoded.(*discordgo.WebhookParams).Embeds[0]
 				if e.Color != 0xe16f24 || e.URL != "https://status.acme.test/incidents/inc_1" || got[0].Query != "wait=true" {

@@ -30,12 +30,12 @@ type Sender struct {
 
 // SendMessage is the Bot API's sendMessage request.
 type SendMessage struct {
-	ChatID             string              `json:"chat_id"`
-	Text               string              `json:"text"`
-	ParseMode          string              `json:"parse_mode"`
-	LinkPreview        *LinkPreview        `json:"link_preview_options,omitempty"`
-	ReplyParameters    *ReplyParameters    `json:"reply_parameters,omitempty"`
-	DisableNotification bool               `json:"disable_notification,omitempty"`
+	ChatID              string           `json:"chat_id"`
+	Text                string           `json:"text"`
+	ParseMode           string           `json:"parse_mode"`
+	LinkPreview         *LinkPreview     `json:"link_preview_options,omitempty"`
+	ReplyParameters     *ReplyParameters `json:"reply_parameters,omitempty"`
+	DisableNotification bool             `json:"disable_notification,omitempty"`
 }
 
 // LinkPreview is the Bot API's LinkPreviewOptions.
