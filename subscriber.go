@@ -1,6 +1,9 @@
 package stormwatch
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Subscriber kinds.
 const (
@@ -66,4 +69,12 @@ type Subscriber struct {
 	// point there.
 	PageRoot  string    `json:"page_root,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// Fill sets what a stored subscriber's columns imply: a Telegram
+// subscriber's chat is named in its URL ("telegram:<chat>").
+func (s *Subscriber) Fill() {
+	if s.Type == SubscriberTelegram {
+		s.ChatID = strings.TrimPrefix(s.URL, "telegram:")
+	}
 }

@@ -14,12 +14,18 @@ import (
 	"testing"
 	"time"
 
+	pd "github.com/PagerDuty/go-pagerduty"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/channel"
+	"github.com/stormwatch/stormwatch/internal/channel/channels"
+	"github.com/stormwatch/stormwatch/internal/channel/channeltest"
+	"github.com/stormwatch/stormwatch/internal/channel/telegram"
 	"github.com/stormwatch/stormwatch/internal/delivery"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
+	"github.com/stormwatch/stormwatch/internal/subscription"
 )
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -98,6 +104,13 @@ type world struct {
 
 func start(t *testing.T, st *store.Store, guard *notify.Guard, retry delivery.Retry) *world {
 	t.Helper()
+	return startWith(t, st, guard, retry, nil)
+}
+
+// startWith starts a worker that also sends to chat and on-call
+// subscribers with chans.
+func startWith(t *testing.T, st *store.Store, guard *notify.Guard, retry delivery.Retry, chans map[string]channel.Sender) *world {
+	t.Helper()
 	ctx := context.Background()
 	var ws string
 	err := st.Tx(ctx, func(tx *store.Tx) error {
@@ -118,7 +131,7 @@ func start(t *testing.T, st *store.Store, guard *notify.Guard, retry delivery.Re
 	}
 	wk := delivery.New(delivery.Config{Store: st, Webhooks: notify.NewWebhookSender(guard, 500*time.Millisecond),
 		Links: notify.Links{Key: []byte("k")}, MailFrom: "status@status.test", BaseURL: "http://status.test",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Retry: retry, Poll: 20 * time.Millisecond, Lease: 5 * time.Second})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Retry: retry, Poll: 20 * time.Millisecond, Lease: 5 * time.Second, Channels: chans})
 	st.OnNotify(wk.Wake)
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -371,6 +384,75 @@ func TestRebindingIsRefusedAtDelivery(t *testing.T) {
 		_, attempts, _ := st.Delivery(context.Background(), w.ws, d.ID)
 		if len(attempts) != 1 || !strings.Contains(attempts[0].Error, "127.0.0.1") || !strings.Contains(attempts[0].Error, "internal") {
 			t.Errorf("attempts %+v", attempts)
+		}
+	})
+}
+
+// Chat and on-call subscribers go through the same worker as webhooks:
+// fan-out, retries after a 500 under the same delivery, and threading
+// kept in the store (a Telegram update replies to the incident's first
+// message, PagerDuty acknowledges and resolves its alert).
+func TestChannelsThroughTheWorker(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		tg := channeltest.New(t, channeltest.Telegram, 1)
+		pdr := channeltest.New(t, channeltest.PagerDuty, 0)
+		e := channels.Endpoints{"telegram": tg.URL, "pagerduty": pdr.URL}
+		guard := &notify.Guard{AllowPrivate: true}
+		w := startWith(t, st, guard, fast, channels.New(channel.NewPoster(notify.NewWebhookSender(guard, time.Second)), e))
+		ctx := context.Background()
+		for _, in := range []*subscription.Input{
+			{Type: sw.SubscriberTelegram, BotToken: "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", ChatID: "-1001234567890"},
+			{Type: sw.SubscriberPagerDuty, RoutingKey: "R0UT1NGK3Y0123456789abcdefABCDEF"},
+		} {
+			sub, secret, err := subscription.Build(ctx, guard, w.ws, in, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.CreateSubscriber(ctx, sub, secret, []string{}) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		inc := w.incident(t, "edge", sw.MajorOutage)
+		delivered := func(n int) func() bool {
+			return func() bool { return len(w.deliveries(t, store.DeliveryFilter{State: sw.DeliveryDelivered})) == n }
+		}
+		waitFor(t, "the first messages", delivered(2))
+		for _, status := range []sw.IncidentStatus{sw.Identified, sw.Resolved} {
+			msg := "Now " + string(status) + "."
+			err := st.Tx(ctx, func(tx *store.Tx) error {
+				_, err := tx.EditIncident(ctx, w.ws, inc.ID, store.IncidentEdit{Status: &status, Message: &msg})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "every message", delivered(6))
+		msgs := tg.Accepted()
+		if len(msgs) != 3 {
+			t.Fatalf("telegram accepted %d messages", len(msgs))
+		}
+		for _, m := range msgs[1:] {
+			if r := m.Decoded.(*telegram.SendMessage).ReplyParameters; r == nil || r.MessageID != 1001 {
+				t.Errorf("an update does not reply to the first message (1001): %+v", r)
+			}
+		}
+		var actions []string
+		for _, m := range pdr.Accepted() {
+			actions = append(actions, m.Decoded.(*pd.V2Event).Action)
+		}
+		if strings.Join(actions, " ") != "trigger acknowledge resolve" {
+			t.Fatalf("pagerduty actions %v", actions)
+		}
+		ds := w.deliveries(t, store.DeliveryFilter{})
+		retried := 0
+		for _, d := range ds {
+			if d.Attempts == 2 {
+				retried++
+			}
+		}
+		if retried != 1 {
+			t.Fatalf("%d deliveries took two attempts, want 1 (the telegram 500)", retried)
 		}
 	})
 }

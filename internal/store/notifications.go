@@ -197,6 +197,7 @@ func scanOutbound(row rowScanner) (*Outbound, error) {
 	}
 	o.CreatedAt, s.CreatedAt = fromTS(created), fromTS(subCreated)
 	s.ID, s.WorkspaceID = o.SubscriberID, o.WorkspaceID
+	s.Fill()
 	return &o, nil
 }
 

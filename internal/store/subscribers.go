@@ -24,9 +24,7 @@ func scanSubscriber(row rowScanner) (*sw.Subscriber, error) {
 	if s.Type == sw.SubscriberEmail {
 		s.Format = ""
 	}
-	if s.Type == sw.SubscriberTelegram {
-		s.ChatID = strings.TrimPrefix(s.URL, "telegram:")
-	}
+	s.Fill()
 	s.Components = []string{}
 	return &s, nil
 }
