@@ -128,3 +128,50 @@ func TestDeclaredChecks(t *testing.T) {
 		}
 	})
 }
+
+func TestChannelSubscribers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		good := []map[string]any{
+			{"type": "slack", "url": "https://hooks.slack.com/services/T0/B0/xyz"},
+			{"type": "discord", "url": "https://discord.com/api/webhooks/1/tok"},
+			{"type": "teams", "url": "https://prod-01.westeurope.logic.azure.com/workflows/abc"},
+			{"type": "mattermost", "url": "https://chat.example.com/hooks/abc"},
+			{"type": "rocketchat", "url": "https://rocket.example.com/hooks/abc/def"},
+			{"type": "telegram", "bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "chat_id": "-1001234567890"},
+			{"type": "pagerduty", "routing_key": "R0UT1NGK3Y0123456789abcdefABCDEF"},
+			{"type": "opsgenie", "api_key": "eb243592-faa2-4ba2-a551-1afdf565c889"},
+		}
+		for _, b := range good {
+			sub := e.must(201, "POST", "/api/v1/subscribers", key, b)
+			raw := e.do("GET", "/api/v1/subscribers/"+sub["id"].(string), key, nil).body
+			for _, secret := range []string{"AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "R0UT1NGK3Y0123456789abcdefABCDEF", "eb243592-faa2"} {
+				if strings.Contains(string(raw), secret) {
+					t.Errorf("%s subscriber shows its credential: %s", b["type"], raw)
+				}
+			}
+		}
+		if list := e.must(200, "GET", "/api/v1/subscribers?type=telegram", key, nil)["data"].([]any); len(list) != 1 || list[0].(map[string]any)["chat_id"] != "-1001234567890" {
+			t.Fatalf("telegram subscribers = %v", list)
+		}
+		bad := []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"type": "slack", "url": "http://127.0.0.1/hook"}, "url"},
+			{map[string]any{"type": "discord", "url": "not a url"}, "url"},
+			{map[string]any{"type": "telegram", "bot_token": "nope", "chat_id": "1"}, "bot_token"},
+			{map[string]any{"type": "telegram", "bot_token": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "chat_id": "me"}, "chat_id"},
+			{map[string]any{"type": "pagerduty", "routing_key": "short"}, "routing_key"},
+			{map[string]any{"type": "pagerduty", "routing_key": "R0UT1NGK3Y0123456789abcdefABCDEF", "api_key": "x"}, "api_key"},
+			{map[string]any{"type": "sms", "email": "x"}, "type"},
+		}
+		for _, b := range bad {
+			r := e.do("POST", "/api/v1/subscribers", key, b.body)
+			if r.status != 422 || !strings.Contains(string(r.body), `"field":"`+b.field+`"`) {
+				t.Errorf("%v: %d %s, want 422 naming %s", b.body, r.status, r.body, b.field)
+			}
+		}
+	})
+}
