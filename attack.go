@@ -44,6 +44,9 @@ const (
 	// VectorUnreachable is not traffic: the server raises it when a node's
 	// heartbeats stop (a saturated uplink silences the agent too).
 	VectorUnreachable = "node_unreachable"
+	// VectorAlert is an alert from outside (Prometheus Alertmanager, a
+	// script) that names no kind of attack.
+	VectorAlert = "alert"
 )
 
 // Service is a UDP service that attackers reflect and amplify through,
@@ -169,6 +172,9 @@ type AttackEvent struct {
 	// Check is set on an agent's monitor.down and monitor.up events: the
 	// run that changed the check's state at the agent's node.
 	Check *CheckResult `json:"check,omitempty"`
+	// Components, when set (an inbound alert's component label), are the
+	// slugs of the components the signal affects instead of the node's.
+	Components []string `json:"components,omitempty"`
 }
 
 // Attack is an attack's latest state as the server knows it, with the
@@ -193,6 +199,7 @@ type Attack struct {
 	UpdatedAt      time.Time      `json:"updated_at"`
 	EndedAt        *time.Time     `json:"ended_at"`
 	Monitor        *MonitorFacts  `json:"monitor,omitempty"`
+	Components     []string       `json:"components,omitempty"`
 	// Seq is the number of the last event received.
 	Seq      int           `json:"-"`
 	Timeline []AttackEvent `json:"timeline,omitempty"`
@@ -253,6 +260,13 @@ func CheckAttackEvent(index int, e *AttackEvent, now time.Time) error {
 		return Invalid(f("target"), "is required (at most 64 characters)")
 	case len(e.Vectors) > 32 || len(e.TopSources) > 32:
 		return Invalid(f("vectors"), "at most 32 vectors and 32 sources")
+	case len(e.Components) > 64:
+		return Invalid(f("components"), "at most 64 components")
+	}
+	for i, c := range e.Components {
+		if err := CheckSlug(f(fmt.Sprintf("components[%d]", i)), c); err != nil {
+			return err
+		}
 	}
 	switch e.Type {
 	case EventStarted, EventUpdated, EventMitigating, EventSubsiding, EventEnded:

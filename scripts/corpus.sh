@@ -140,24 +140,46 @@ capture() {
 	label "$name" "$prefix" "$lab"
 }
 
+# capture_at_least PPS NAME PREFIX LABEL SECONDS -- commands...: capture,
+# and capture again (three tries) while the flood reached fewer than PPS
+# packets a second on average (the victim's answers count too): on a
+# busy machine hping3 falls short of its rate, and a capture of a flood
+# that never happened would test nothing.
+capture_at_least() {
+	local want=$1 name=$2 secs=$6 got=0
+	shift
+	for try in 1 2 3; do
+		capture "$@"
+		if [ -n "$only" ] && [ "$only" != "$name" ]; then return; fi
+		got=$(( $(tcpdump -r "$out/$name.pcap" -n -q 2>/dev/null | wc -l) / secs ))
+		if [ "$got" -ge "$want" ]; then return; fi
+		if [ "$try" -lt 3 ]; then
+			say "$name: $got pps, short of $want: again"
+			sed -i "/^$name.pcap /d" "$out/labels.new"
+		fi
+	done
+	# Kept as it is: the tests that use it will say what it lacks.
+	echo "corpus: warning: $name reached $got pps, short of $want, three times: the machine is busy" >&2
+}
+
 X="ip netns exec $ATK"
 Y="ip netns exec $VIC"
 ONE="$V/32"
 # hping3 rates: -i u20 is about 30 kpps.
 # hping3 tops out near 20 kpps with -i: two of them make the 30 kpps flood.
-capture syn-spoofed "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
+capture_at_least 12000 syn-spoofed "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
 	"$X hping3 -q -S -p 27016 --rand-source -i u25 $V"
-capture syn-one-source "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 -i u30 $V" "$X hping3 -q -S -p 80 -i u30 $V" \
+capture_at_least 12000 syn-one-source "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 -i u30 $V" "$X hping3 -q -S -p 80 -i u30 $V" \
 	"$X wrk -t1 -c8 -d6s http://$V/index.html"
-capture syn-open-port "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 --rand-source -i u20 $V"
-capture ack-flood "$ONE" ack_flood 5 -- "$X hping3 -q -A -p 80 --rand-source -i u20 $V"
-capture rst-flood "$ONE" rst_fin_flood 5 -- "$X hping3 -q -R -p 80 --rand-source -i u20 $V"
-capture udp-flood "$ONE" udp_flood 5 -- "$X hping3 -q --udp -p 27015 --rand-source -d 512 -i u25 $V"
-capture icmp-flood "$ONE" icmp_flood 5 -- "$X hping3 -q --icmp --rand-source -d 56 -i u25 $V"
-capture gre-flood "$ONE" gre_flood 5 -- "$X hping3 -q -0 -H 47 -d 512 --rand-source -i u25 $V"
-capture fragment-flood "$ONE" fragment_flood 5 -- "$X hping3 -q -0 -H 17 -g 185 -d 600 --rand-source -i u40 $V" \
+capture_at_least 20000 syn-open-port "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 80 --rand-source -i u20 $V"
+capture_at_least 20000 ack-flood "$ONE" ack_flood 5 -- "$X hping3 -q -A -p 80 --rand-source -i u20 $V"
+capture_at_least 12000 rst-flood "$ONE" rst_fin_flood 5 -- "$X hping3 -q -R -p 80 --rand-source -i u20 $V"
+capture_at_least 12000 udp-flood "$ONE" udp_flood 5 -- "$X hping3 -q --udp -p 27015 --rand-source -d 512 -i u25 $V"
+capture_at_least 12000 icmp-flood "$ONE" icmp_flood 5 -- "$X hping3 -q --icmp --rand-source -d 56 -i u25 $V"
+capture_at_least 12000 gre-flood "$ONE" gre_flood 5 -- "$X hping3 -q -0 -H 47 -d 512 --rand-source -i u25 $V"
+capture_at_least 12000 fragment-flood "$ONE" fragment_flood 5 -- "$X hping3 -q -0 -H 17 -g 185 -d 600 --rand-source -i u40 $V" \
 	"$X hping3 -q -0 -H 17 -g 370 -d 600 --rand-source -i u40 $V"
-capture synack-reflection "$ONE" synack_reflection 5 -- "$X hping3 -q -S -a $V -p 80 -i u40 $WEB" \
+capture_at_least 12000 synack-reflection "$ONE" synack_reflection 5 -- "$X hping3 -q -S -a $V -p 80 -i u40 $WEB" \
 	"$X hping3 -q -S -a $V -p 80 -i u40 $WEB"
 capture dns-amplification "$ONE" dns_amplification 5 -- \
 	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u250 $DNS" \
@@ -166,8 +188,8 @@ capture snmp-amplification "$ONE" snmp_amplification 5 -- \
 	"$X hping3 -q --udp -a $V -p 161 -s 4000 --file $work/snmp-getbulk.bin -d $(stat -c %s "$work/snmp-getbulk.bin") -i u110 $SNMP"
 capture memcached-amplification "$ONE" memcached_amplification 5 -- \
 	"$X hping3 -q --udp -a $V -p 11211 -s 4000 --file $work/memcached-stats.bin -d $(stat -c %s "$work/memcached-stats.bin") -i u170 $MEMC"
-capture carpet-udp "10.99.2.0/24" carpet_bombing 5 -- "$X hping3 -q --udp -p 27015 --rand-dest -I vatk -d 200 -i u12 10.99.2.x"
-capture multi-syn-dns "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
+capture_at_least 30000 carpet-udp "10.99.2.0/24" carpet_bombing 5 -- "$X hping3 -q --udp -p 27015 --rand-dest -I vatk -d 200 -i u12 10.99.2.x"
+capture_at_least 12000 multi-syn-dns "$ONE" syn_flood 5 -- "$X hping3 -q -S -p 27015 --rand-source -i u25 $V" \
 	"$X hping3 -q --udp -a $V -p 53 -s 4000 --file $work/dns-txt.bin -d $(stat -c %s "$work/dns-txt.bin") -i u300 $DNS"
 # A minute and more of a 60 Mbit/s DNS amplification: long enough for the
 # default rules' "publish after 60s if unresolved" (the end-to-end test).

@@ -35,7 +35,7 @@ func TestMetricsAndFailureLogs(t *testing.T) {
 		t.Fatal("node")
 	}
 	token := node["token"].(string)
-	if code, _ := call(t, "POST", s.url+"/api/v1/agent/heartbeat", token, `{"agent_version":"test","source":"test"}`); code != 204 {
+	if code, _ := call(t, "POST", s.url+"/api/v1/agent/heartbeat", token, `{"agent_version":"test","source":"test"}`); code != 200 {
 		t.Fatal("heartbeat")
 	}
 	agentEvent(t, s.url, token, "atk_m", 1, "attack.started", "detected", time.Now())

@@ -130,7 +130,7 @@ func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw
 		return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID,
 			map[string]any{"reason": "the attack ended before its publication delay", "node": node.ID})
 	}
-	comps, err := signalComponents(ctx, tx, ws, node.ID, e.Monitor)
+	comps, err := signalComponents(ctx, tx, ws, node.ID, e)
 	if err != nil {
 		return err
 	}
@@ -174,8 +174,24 @@ func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw
 }
 
 // signalComponents are the components a signal affects: the check's for
-// a monitor signal, the node's for the rest.
-func signalComponents(ctx context.Context, tx *store.Tx, ws, nodeID string, m *sw.MonitorFacts) ([]sw.Component, error) {
+// a monitor signal, those an inbound alert names, the node's for the
+// rest.
+func signalComponents(ctx context.Context, tx *store.Tx, ws, nodeID string, e *sw.AttackEvent) ([]sw.Component, error) {
+	m := e.Monitor
+	if m == nil && len(e.Components) > 0 {
+		var out []sw.Component
+		for _, slug := range e.Components {
+			c, err := tx.Component(ctx, ws, slug)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // a label naming nothing here: the others still count
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, *c)
+		}
+		return out, nil
+	}
 	if m == nil {
 		return tx.NodeComponents(ctx, ws, nodeID)
 	}
@@ -250,6 +266,9 @@ func publicAttack(e *sw.AttackEvent) string {
 	if e.Monitor != nil {
 		return "failing check"
 	}
+	if e.Classification == sw.VectorAlert {
+		return "problem"
+	}
 	if e.Vectors[0].Type == sw.VectorReflection {
 		return "reflection attack" // the port would say too much
 	}
@@ -306,6 +325,8 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 		defTitle, defMessage = "Connectivity problems affecting {components}", words.opened
 	case sw.VectorMonitorDown:
 		defTitle, defMessage = "Service disruption affecting {components}", words.opened
+	case sw.VectorAlert:
+		defTitle, defMessage = "Problems affecting {components}", words.opened
 	}
 	if title == "" {
 		title = defTitle
@@ -370,7 +391,7 @@ func eventVars(w *sw.Workspace, comps []sw.Component, e *sw.AttackEvent) map[str
 		vars["check"], vars["locations"] = m.CheckName, fmt.Sprintf("%d of %d", m.Locations, m.Of)
 		return vars
 	}
-	if w.PublicAttackDetails {
+	if w.PublicAttackDetails && e.Classification != sw.VectorAlert {
 		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
 	}
 	return vars

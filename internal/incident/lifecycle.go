@@ -46,6 +46,14 @@ var (
 		intensified: "{components} has stopped responding to our checks again. We are investigating.",
 		resolved:    "This incident has been resolved: {components} has kept responding since it recovered.",
 	}
+	alertWords = wording{
+		opened:      "We are investigating a problem affecting {components}.",
+		correlated:  "We are also seeing a problem affecting {components}.",
+		ended:       "The problem affecting {components} has cleared. We are monitoring before closing this incident.",
+		resumed:     "The problem affecting {components} is back. We are investigating.",
+		intensified: "The problem affecting {components} is back. We are investigating.",
+		resolved:    "This incident has been resolved: {components} has stayed healthy since the problem cleared.",
+	}
 	// mixedResolved closes an incident that had both kinds of signal.
 	mixedResolved = "This incident has been resolved: everything has stayed normal since the last problem ended."
 )
@@ -57,6 +65,8 @@ func wordsFor(e *sw.AttackEvent) *wording {
 		return &unreachableWords
 	case sw.VectorMonitorDown:
 		return &monitorWords
+	case sw.VectorAlert:
+		return &alertWords
 	}
 	return &attackWords
 }
@@ -316,7 +326,7 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 	if err != nil {
 		return err
 	}
-	comps, err := signalComponents(ctx, tx, t.WorkspaceID, nodeID, atk.Monitor)
+	comps, err := signalComponents(ctx, tx, t.WorkspaceID, nodeID, &sw.AttackEvent{Monitor: atk.Monitor, Components: atk.Components})
 	if err != nil || len(comps) == 0 {
 		return err
 	}
@@ -327,6 +337,7 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 	// Judge the attack as it is now, with the time it has lasted.
 	e := &sw.AttackEvent{AttackID: atk.ID, Severity: string(atk.Severity), Classification: atk.Classification,
 		Vectors: atk.Vectors, PeakBPS: atk.PeakBPS, PeakPPS: atk.PeakPPS, StartedAt: atk.StartedAt, Target: atk.Target, Monitor: atk.Monitor,
+		Components: atk.Components,
 		At: atk.StartedAt.Add(tx.Now().Sub(atk.StartedAt))}
 	decisions, best := decide(set, node, comps, e)
 	a.tell(best)
@@ -416,7 +427,7 @@ func (a *Automator) promote(ctx context.Context, tx *store.Tx, ws string, inc *s
 	if err != nil {
 		return err
 	}
-	comps, err := signalComponents(ctx, tx, ws, node.ID, e.Monitor)
+	comps, err := signalComponents(ctx, tx, ws, node.ID, e)
 	if err != nil || len(comps) == 0 {
 		return err
 	}

@@ -264,7 +264,7 @@ func knownAttack(s string) bool {
 	switch s {
 	case sw.VectorUDPFlood, sw.VectorSYNFlood, sw.VectorSYNACKReflection, sw.VectorACKFlood, sw.VectorRSTFINFlood, sw.VectorTCPFlood, sw.VectorICMPFlood,
 		sw.VectorFragmentFlood, sw.VectorGREFlood, sw.VectorAmplification, sw.VectorReflection, sw.VectorCarpet, sw.VectorOther,
-		sw.VectorUnreachable, sw.VectorMonitorDown:
+		sw.VectorUnreachable, sw.VectorMonitorDown, sw.VectorAlert:
 		return true
 	}
 	for _, svc := range sw.Services {

@@ -44,19 +44,27 @@ func (tx *Tx) RecordAttackEvent(ctx context.Context, ws, node string, e *sw.Atta
 		}
 		monitor = string(raw)
 	}
+	components := ""
+	if len(e.Components) > 0 {
+		raw, err := json.Marshal(e.Components)
+		if err != nil {
+			return false, err
+		}
+		components = string(raw)
+	}
 	_, err = tx.db.ExecContext(ctx, `INSERT INTO attacks (id, node_id, workspace_id, target, phase, severity, classification,
-			confidence, title, vectors, pps, bps, peak_pps, peak_bps, distinct_sources, top_sources, last_seq, started_at, updated_at, ended_at, monitor)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			confidence, title, vectors, pps, bps, peak_pps, peak_bps, distinct_sources, top_sources, last_seq, started_at, updated_at, ended_at, monitor, components)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		ON CONFLICT (node_id, id) DO UPDATE SET target = excluded.target, phase = excluded.phase, severity = excluded.severity,
 			classification = excluded.classification, confidence = excluded.confidence, title = excluded.title,
 			vectors = excluded.vectors, pps = excluded.pps, bps = excluded.bps, peak_pps = excluded.peak_pps,
 			peak_bps = excluded.peak_bps, distinct_sources = excluded.distinct_sources, top_sources = excluded.top_sources,
 			last_seq = excluded.last_seq, started_at = excluded.started_at, updated_at = excluded.updated_at, ended_at = excluded.ended_at,
-			monitor = excluded.monitor
+			monitor = excluded.monitor, components = excluded.components
 		WHERE attacks.last_seq < excluded.last_seq`,
 		e.AttackID, node, ws, e.Target, e.Phase, e.Severity, e.Classification, e.Confidence, e.Title, string(vectors),
 		int64(e.PPS), int64(e.BPS), int64(e.PeakPPS), int64(e.PeakBPS), int64(e.Sources), string(sources), e.Seq,
-		ts(e.StartedAt), ts(e.At), nullTS(e.EndedAt), monitor)
+		ts(e.StartedAt), ts(e.At), nullTS(e.EndedAt), monitor, components)
 	if err != nil {
 		return false, fmt.Errorf("store attack %s: %w", e.AttackID, err)
 	}
@@ -64,16 +72,16 @@ func (tx *Tx) RecordAttackEvent(ctx context.Context, ws, node string, e *sw.Atta
 }
 
 const attackColumns = `id, node_id, target, phase, severity, classification, confidence, title, vectors, pps, bps, peak_pps,
-	peak_bps, distinct_sources, top_sources, started_at, updated_at, ended_at, monitor, last_seq`
+	peak_bps, distinct_sources, top_sources, started_at, updated_at, ended_at, monitor, last_seq, components`
 
 func scanAttack(row rowScanner) (*sw.Attack, error) {
 	var a sw.Attack
-	var vectors, sources, monitor string
+	var vectors, sources, monitor, components string
 	var pps, bps, peakPPS, peakBPS, srcs int64
 	var started, updated int64
 	var ended sql.NullInt64
 	if err := row.Scan(&a.ID, &a.NodeID, &a.Target, &a.Phase, &a.Severity, &a.Classification, &a.Confidence, &a.Title,
-		&vectors, &pps, &bps, &peakPPS, &peakBPS, &srcs, &sources, &started, &updated, &ended, &monitor, &a.Seq); err != nil {
+		&vectors, &pps, &bps, &peakPPS, &peakBPS, &srcs, &sources, &started, &updated, &ended, &monitor, &a.Seq, &components); err != nil {
 		return nil, err
 	}
 	a.PPS, a.BPS, a.PeakPPS, a.PeakBPS, a.Sources = uint64(pps), uint64(bps), uint64(peakPPS), uint64(peakBPS), uint64(srcs)
@@ -83,6 +91,11 @@ func scanAttack(row rowScanner) (*sw.Attack, error) {
 	}
 	if err := json.Unmarshal([]byte(sources), &a.TopSources); err != nil {
 		return nil, fmt.Errorf("attack %s sources: %w", a.ID, err)
+	}
+	if components != "" {
+		if err := json.Unmarshal([]byte(components), &a.Components); err != nil {
+			return nil, fmt.Errorf("attack %s components: %w", a.ID, err)
+		}
 	}
 	if monitor != "" {
 		a.Monitor = &sw.MonitorFacts{}
@@ -180,6 +193,18 @@ func (r *Reader) OpenAttack(ctx context.Context, ws, node, classification string
 		AND classification = $3 AND phase <> 'ended' ORDER BY started_at DESC LIMIT 1`, ws, node, classification))
 	if err != nil {
 		return nil, notFound(err, "open attack of node", node)
+	}
+	return a, nil
+}
+
+// OpenAttackOn returns node's attack on target whose id starts with
+// prefix and that has not ended, if any (an inbound detector's ban and
+// unban name the address, not the attack).
+func (r *Reader) OpenAttackOn(ctx context.Context, ws, node, target, prefix string) (*sw.Attack, error) {
+	a, err := scanAttack(r.db.QueryRowContext(ctx, `SELECT `+attackColumns+` FROM attacks WHERE workspace_id = $1 AND node_id = $2
+		AND target = $3 AND id LIKE $4 AND phase <> 'ended' ORDER BY started_at DESC LIMIT 1`, ws, node, target, prefix+"%"))
+	if err != nil {
+		return nil, notFound(err, "open attack on", target)
 	}
 	return a, nil
 }

@@ -8,3 +8,7 @@ CREATE TABLE delivery_threads (
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (subscriber_id, subject_id)
 );
+
+-- Inbound alerts may name the components they affect (Alertmanager's
+-- component label) instead of the node's.
+ALTER TABLE attacks ADD COLUMN components TEXT NOT NULL DEFAULT '';
