@@ -338,7 +338,7 @@ func (a *Automator) publishLater(ctx context.Context, tx *store.Tx, t store.Time
 	e := &sw.AttackEvent{AttackID: atk.ID, Severity: string(atk.Severity), Classification: atk.Classification,
 		Vectors: atk.Vectors, PeakBPS: atk.PeakBPS, PeakPPS: atk.PeakPPS, StartedAt: atk.StartedAt, Target: atk.Target, Monitor: atk.Monitor,
 		Components: atk.Components,
-		At: atk.StartedAt.Add(tx.Now().Sub(atk.StartedAt))}
+		At:         atk.StartedAt.Add(tx.Now().Sub(atk.StartedAt))}
 	decisions, best := decide(set, node, comps, e)
 	a.tell(best)
 	if best.Publish < rules.PublishAfter {
