@@ -1,11 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
 // fnmDetails is what FastNetMon writes on its notify script's stdin for a
@@ -116,4 +122,124 @@ func TestGenericInbound(t *testing.T) {
 	if code != 422 || !strings.Contains(out["error"].(map[string]any)["field"].(string), "events[0].type") {
 		t.Fatalf("bad type: %d %v", code, out)
 	}
+}
+
+// alertmanagerBinary builds (once, cached) the Alertmanager pinned in
+// go.mod's tool block and returns its path.
+func alertmanagerBinary(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "tool", "-n", "alertmanager").Output()
+	if err != nil {
+		storetest.RequireReal(t, "alertmanager (go tool alertmanager, pinned in go.mod): %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestAlertmanagerDrivesThePage runs the real Alertmanager with a route
+// whose webhook receiver is stormwatch (the node token as its bearer
+// credentials), fires an alert through Alertmanager's API and resolves
+// it: the page shows the incident, then clears it.
+func TestAlertmanagerDrivesThePage(t *testing.T) {
+	am := alertmanagerBinary(t)
+	db, key := acmeOn(t, "--data-dir", t.TempDir())
+	s := startServe(t, append(db, "--resolve-after", "1s")...)
+	call(t, "POST", s.url+"/api/v1/components", key, `{"name":"EU game 01","slug":"eu-game-01"}`)
+	call(t, "POST", s.url+"/api/v1/components", key, `{"name":"Website","slug":"web"}`)
+	_, node := call(t, "POST", s.url+"/api/v1/nodes", key, `{"name":"prometheus","components":["web"]}`)
+
+	dir := t.TempDir()
+	amAddr := freeAddr(t)
+	config := fmt.Sprintf(`route:
+  receiver: stormwatch
+  group_by: [alertname]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: stormwatch
+    webhook_configs:
+      - url: %s/api/v1/inbound/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials: %s
+`, s.url, node["token"].(string))
+	if err := os.WriteFile(filepath.Join(dir, "am.yml"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(am, "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+dir, "--web.listen-address="+amAddr,
+		"--cluster.listen-address=", "--log.level=debug")
+	logs := &logBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("alertmanager:\n%s", logs)
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if res, err := http.Get("http://" + amAddr + "/-/ready"); err == nil && res.StatusCode == 200 {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alertmanager did not start:\n%s", logs)
+		}
+	}
+	startsAt := time.Now().UTC().Add(-time.Second)
+	post := func(endsAt time.Time) {
+		t.Helper()
+		body := fmt.Sprintf(`[{"labels":{"alertname":"GameServerDown","component":"eu-game-01","severity":"critical"},
+			"annotations":{"summary":"eu-game-01 answers no queries"},"startsAt":%q,"endsAt":%q}]`,
+			startsAt.Format(time.RFC3339Nano), endsAt.UTC().Format(time.RFC3339Nano))
+		res, err := http.Post("http://"+amAddr+"/api/v2/alerts", "application/json", strings.NewReader(body))
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("post alert: %v %v", err, res)
+		}
+		res.Body.Close()
+	}
+	summary := func() (string, []any) {
+		_, sum := call(t, "GET", s.url+"/s/acme/api/v2/summary.json", "", "")
+		comps := map[string]string{}
+		for _, c := range sum["components"].([]any) {
+			comps[c.(map[string]any)["name"].(string)] = c.(map[string]any)["status"].(string)
+		}
+		return comps["EU game 01"], sum["incidents"].([]any)
+	}
+	post(time.Now().Add(time.Hour))
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		status, incs := summary()
+		if len(incs) == 1 {
+			if status != "major_outage" || incs[0].(map[string]any)["name"] != "Problems affecting EU game 01" {
+				t.Fatalf("the page shows %s and %v", status, incs)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the firing alert never reached the page\n%s", s.stderr)
+		}
+	}
+	post(time.Now().Add(-100 * time.Millisecond)) // resolved
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if status, incs := summary(); len(incs) == 0 && status == "operational" {
+			break
+		}
+		if time.Now().After(deadline) {
+			st, incs := summary()
+			t.Fatalf("the resolved alert never cleared the page: %s %v", st, incs)
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
