@@ -63,6 +63,10 @@ type Subscriber struct {
 	// DisabledReason says why deliveries stopped (failing for a day,
 	// unsubscribed).
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// Operator marks an operators' alert channel: it hears the admin
+	// notices (drafts waiting, attacks not published, disabled
+	// subscribers, failing domains), not the public incidents.
+	Operator bool `json:"operator"`
 	// ChatID is a Telegram subscriber's chat.
 	ChatID string `json:"chat_id,omitempty"`
 	// PageRoot is the page URL the subscriber signed up on; links in mails

@@ -82,7 +82,8 @@ func (d *Dashboard) exportSubscribers(w http.ResponseWriter, r *http.Request, c 
 // once).
 func (d *Dashboard) addSubscriber(r *http.Request, c *reqCtx) (string, error) {
 	f := r.PostForm
-	in := &subscription.Input{Type: f.Get("type"), Components: f["components"], Confirmed: f.Get("confirmed") != "", Format: f.Get("format")}
+	in := &subscription.Input{Type: f.Get("type"), Components: f["components"], Confirmed: f.Get("confirmed") != "", Format: f.Get("format"),
+		Operator: f.Get("operator") != ""}
 	target, credential := strings.TrimSpace(f.Get("address")), strings.TrimSpace(f.Get("credential"))
 	switch in.Type {
 	case sw.SubscriberEmail:

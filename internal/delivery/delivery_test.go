@@ -15,6 +15,7 @@ import (
 	"time"
 
 	pd "github.com/PagerDuty/go-pagerduty"
+	"github.com/slack-go/slack"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/channel"
@@ -453,6 +454,47 @@ func TestChannelsThroughTheWorker(t *testing.T) {
 		}
 		if retried != 1 {
 			t.Fatalf("%d deliveries took two attempts, want 1 (the telegram 500)", retried)
+		}
+	})
+}
+
+// An operators' alert channel hears the admin notices, not the public
+// incidents; notices go out without a mail server too.
+func TestOperatorChannelHearsNotices(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		slackRecv := channeltest.New(t, channeltest.Slack, 0)
+		guard := &notify.Guard{AllowPrivate: true}
+		w := startWith(t, st, guard, fast, channels.New(channel.NewPoster(notify.NewWebhookSender(guard, time.Second)), nil))
+		ctx := context.Background()
+		sub, secret, err := subscription.Build(ctx, guard, w.ws, &subscription.Input{Type: sw.SubscriberSlack, URL: slackRecv.URL + "/ops", Operator: true}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.CreateSubscriber(ctx, sub, secret, []string{}) }); err != nil {
+			t.Fatal(err)
+		}
+		w.incident(t, "edge", sw.MajorOutage)
+		if err := st.Tx(ctx, func(tx *store.Tx) error {
+			return tx.AddNotice(ctx, w.ws, "incident.draft", "Draft waiting: DDoS attack affecting Edge", "The rules made a draft.")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the notice", func() bool { return len(slackRecv.Accepted()) == 1 })
+		time.Sleep(200 * time.Millisecond)
+		got := slackRecv.Accepted()
+		if len(got) != 1 || !strings.Contains(got[0].Decoded.(*slack.WebhookMessage).Text, "Draft waiting") {
+			t.Fatalf("operator channel got %d messages: %v", len(got), got)
+		}
+		if ds := w.deliveries(t, store.DeliveryFilter{}); len(ds) != 0 {
+			t.Fatalf("the public incident was delivered to the operator channel: %+v", ds)
+		}
+		bad := &subscription.Input{Type: sw.SubscriberWebhook, URL: slackRecv.URL + "/x", Operator: true}
+		sub2, secret2, err := subscription.Build(ctx, guard, w.ws, bad, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Tx(ctx, func(tx *store.Tx) error { return tx.CreateSubscriber(ctx, sub2, secret2, []string{}) }); err == nil {
+			t.Fatal("a webhook was made an operator channel")
 		}
 	})
 }

@@ -170,7 +170,21 @@ func (a *Automator) Apply(ctx context.Context, tx *store.Tx, ws string, node *sw
 	if e.Type != sw.EventStarted {
 		return nil
 	}
+	if err := notPublishedNotice(ctx, tx, ws, node, comps, e, best); err != nil {
+		return err
+	}
 	return audit(ctx, tx, ws, "automation.not_published", "attack", e.AttackID, ruleDetails(best, node, nil))
+}
+
+// notPublishedNotice tells the operators of a signal the rules keep off
+// the page, so that a quiet page is a decision they can see.
+func notPublishedNotice(ctx context.Context, tx *store.Tx, ws string, node *sw.Node, comps []sw.Component, e *sw.AttackEvent, d rules.Decision) error {
+	why := "no rule publishes it"
+	if d.Decided != nil {
+		why = fmt.Sprintf("rule line %d says %q", d.Decided.Line, d.Decided.Text)
+	}
+	return tx.AddNotice(ctx, ws, "attack.not_published", "Not published: "+e.Title,
+		fmt.Sprintf("%s (severity %s, reported by %s, affecting %s) is not on the status page: %s.", e.Title, e.Severity, node.Name, names(comps), why))
 }
 
 // signalComponents are the components a signal affects: the check's for
@@ -341,6 +355,13 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	}
 	if err := tx.CreateIncident(ctx, inc, changes, rules.Expand(message, vars)); err != nil {
 		return err
+	}
+	if visibility == sw.VisibilityDraft {
+		if err := tx.AddNotice(ctx, ws, "incident.draft", "Draft waiting: "+inc.Title,
+			fmt.Sprintf("The rules made a draft incident, %q, for %s; it reaches the page and subscribers when someone publishes it.",
+				inc.Title, e.Title)); err != nil {
+			return err
+		}
 	}
 	if err := tx.LinkAttack(ctx, ws, node.ID, e.AttackID, inc.ID); err != nil {
 		return err

@@ -22,6 +22,12 @@ type Notice struct {
 	To []string
 }
 
+// AddNotice queues a notice for workspace ws's admins and operator
+// channels in this transaction (kind names what happened, for filters).
+func (tx *Tx) AddNotice(ctx context.Context, ws, kind, subject, body string) error {
+	return tx.addNotice(ctx, ws, kind, subject, body)
+}
+
 // addNotice queues a notice for workspace ws's admins in this transaction.
 func (tx *Tx) addNotice(ctx context.Context, ws, kind, subject, body string) error {
 	_, err := tx.db.ExecContext(ctx, `INSERT INTO admin_notices (id, workspace_id, kind, subject, body, created_at, next_attempt_at)

@@ -109,7 +109,7 @@ func (tx *Tx) FanOut(ctx context.Context, id string) (int, error) {
 	res, err := tx.db.ExecContext(ctx, `INSERT INTO deliveries (id, workspace_id, event_id, subscriber_id, state, attempts, next_attempt_at, created_at)
 		SELECT '`+PrefixDelivery+`' || substr(e.id, 5) || substr(s.id, 5), e.workspace_id, e.id, s.id, 'pending', 0, $2, $2
 		FROM notification_events e JOIN subscribers s ON s.workspace_id = e.workspace_id
-		WHERE e.id = $1 AND e.fanned_out_at IS NULL AND s.disabled_at IS NULL AND (e.only_subscriber = s.id OR (e.only_subscriber = ''
+		WHERE e.id = $1 AND e.fanned_out_at IS NULL AND s.disabled_at IS NULL AND NOT s.operator AND (e.only_subscriber = s.id OR (e.only_subscriber = ''
 			AND s.confirmed_at IS NOT NULL
 			AND (CASE s.min_impact WHEN 'none' THEN 0 WHEN 'minor' THEN 1 WHEN 'major' THEN 2 ELSE 3 END) <= e.impact_rank
 			AND (NOT EXISTS (SELECT 1 FROM subscriber_components sc WHERE sc.subscriber_id = s.id)
@@ -144,9 +144,15 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, limit int, lease time.Duratio
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	now := ts(tx.now)
+	// A subscriber hears its events in order: a delivery waits while an
+	// older one to the same subscriber is pending (in flight or waiting
+	// to retry), so "resolved" never overtakes "identified" in a chat or
+	// a PagerDuty service.
 	rows, err := tx.db.QueryContext(ctx, `UPDATE deliveries SET lease_until = $2, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-			ORDER BY next_attempt_at, id LIMIT $3`+lock+`)
+		WHERE id IN (SELECT d.id FROM deliveries d WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+			AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.subscriber_id = d.subscriber_id AND o.state = 'pending'
+				AND (o.created_at < d.created_at OR (o.created_at = d.created_at AND o.id < d.id)))
+			ORDER BY d.next_attempt_at, d.id LIMIT $3`+lock+`)
 		RETURNING id`, now, ts(tx.now.Add(lease)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)

@@ -11,13 +11,13 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 )
 
-const subscriberColumns = `id, workspace_id, type, email, url, min_impact, format, page_root, confirmed_at, disabled_at, disabled_reason, created_at`
+const subscriberColumns = `id, workspace_id, type, email, url, min_impact, format, page_root, confirmed_at, disabled_at, disabled_reason, created_at, operator`
 
 func scanSubscriber(row rowScanner) (*sw.Subscriber, error) {
 	var s sw.Subscriber
 	var confirmed, disabled sql.NullInt64
 	var created int64
-	if err := row.Scan(&s.ID, &s.WorkspaceID, &s.Type, &s.Email, &s.URL, &s.MinImpact, &s.Format, &s.PageRoot, &confirmed, &disabled, &s.DisabledReason, &created); err != nil {
+	if err := row.Scan(&s.ID, &s.WorkspaceID, &s.Type, &s.Email, &s.URL, &s.MinImpact, &s.Format, &s.PageRoot, &confirmed, &disabled, &s.DisabledReason, &created, &s.Operator); err != nil {
 		return nil, err
 	}
 	s.ConfirmedAt, s.DisabledAt, s.CreatedAt = fromNullTS(confirmed), fromNullTS(disabled), fromTS(created)
@@ -98,9 +98,12 @@ func (tx *Tx) CreateSubscriber(ctx context.Context, s *sw.Subscriber, secret str
 	}
 	s.ID = sw.NewID(sw.PrefixSubscriber)
 	s.CreatedAt = tx.now
-	_, err = tx.db.ExecContext(ctx, `INSERT INTO subscribers (id, workspace_id, type, email, url, secret, min_impact, format, page_root, confirmed_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, s.ID, s.WorkspaceID, s.Type, s.Email, s.URL, secret, string(s.MinImpact),
-		s.Format, s.PageRoot, nullTS(s.ConfirmedAt), ts(tx.now))
+	if s.Operator && (s.Type == sw.SubscriberEmail || s.Type == sw.SubscriberWebhook) {
+		return sw.Invalid("operator", "operators' alert channels are chat and on-call tools; owners and admins get notices by mail already")
+	}
+	_, err = tx.db.ExecContext(ctx, `INSERT INTO subscribers (id, workspace_id, type, email, url, secret, min_impact, format, page_root, confirmed_at, created_at, operator)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, s.ID, s.WorkspaceID, s.Type, s.Email, s.URL, secret, string(s.MinImpact),
+		s.Format, s.PageRoot, nullTS(s.ConfirmedAt), ts(tx.now), s.Operator)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("this %s subscriber exists already: %w", s.Type, ErrConflict)
 	}
@@ -294,3 +297,33 @@ func (r *Reader) SubscriberSecret(ctx context.Context, ws, id string) (*sw.Subsc
 	}
 	return s, secret, nil
 }
+
+// OperatorChannels lists workspace ws's operators' alert channels that
+// are not disabled, with their secrets.
+func (r *Reader) OperatorChannels(ctx context.Context, ws string) ([]sw.Subscriber, []string, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+subscriberColumns+`, secret FROM subscribers
+		WHERE workspace_id = $1 AND operator AND disabled_at IS NULL ORDER BY created_at, id`, ws)
+	if err != nil {
+		return nil, nil, fmt.Errorf("operator channels of %s: %w", ws, err)
+	}
+	defer rows.Close()
+	var subs []sw.Subscriber
+	var secrets []string
+	for rows.Next() {
+		var secret string
+		s, err := scanSubscriber(scannerWith{rows, &secret})
+		if err != nil {
+			return nil, nil, err
+		}
+		subs, secrets = append(subs, *s), append(secrets, secret)
+	}
+	return subs, secrets, rows.Err()
+}
+
+// scannerWith scans a row whose last columns go to extra.
+type scannerWith struct {
+	row   rowScanner
+	extra *string
+}
+
+func (s scannerWith) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra)...) }

@@ -35,6 +35,9 @@ type Input struct {
 	// Confirmed skips the double opt-in mail for an address the operator
 	// vouches for (moved from another status page).
 	Confirmed bool `json:"confirmed"`
+	// Operator makes a chat or on-call subscriber an operators' alert
+	// channel: it hears admin notices instead of public incidents.
+	Operator bool `json:"operator"`
 	// The credentials of tools reached through their API.
 	BotToken   string `json:"bot_token"`
 	ChatID     string `json:"chat_id"`
@@ -104,7 +107,7 @@ func fingerprint(secret string) string {
 // ws with its signing secret (made up when a webhook subscriber brings
 // none). Webhook URLs must pass guard.
 func Build(ctx context.Context, guard *notify.Guard, ws string, in *Input, now time.Time) (*sw.Subscriber, string, error) {
-	sub := &sw.Subscriber{WorkspaceID: ws, Type: in.Type, MinImpact: sw.ImpactNone}
+	sub := &sw.Subscriber{WorkspaceID: ws, Type: in.Type, MinImpact: sw.ImpactNone, Operator: in.Operator}
 	if in.MinImpact != nil {
 		sub.MinImpact = *in.MinImpact
 	}

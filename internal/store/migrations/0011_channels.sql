@@ -12,3 +12,8 @@ CREATE TABLE delivery_threads (
 -- Inbound alerts may name the components they affect (Alertmanager's
 -- component label) instead of the node's.
 ALTER TABLE attacks ADD COLUMN components TEXT NOT NULL DEFAULT '';
+
+-- Operators' own alert channels: subscribers that hear the admin notices
+-- (drafts waiting, attacks not published, disabled subscribers, domains
+-- and certificates failing) instead of the public incidents.
+ALTER TABLE subscribers ADD COLUMN operator BOOLEAN NOT NULL DEFAULT FALSE;
