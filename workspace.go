@@ -1,8 +1,10 @@
 package stormwatch
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,6 +21,11 @@ type Workspace struct {
 	// address and the volume; off, public text names only the kind of
 	// attack and the components.
 	PublicAttackDetails bool `json:"public_attack_details"`
+	// SubscribeChannels are the kinds of subscription the public page's
+	// subscribe form offers: email and webhook by default, and the chat
+	// tools' incoming webhooks (slack, discord, teams, mattermost,
+	// rocketchat).
+	SubscribeChannels []string `json:"subscribe_channels"`
 	// MailFrom is the sender address of the workspace's mails (an address
 	// on its own domain); empty: the operator's --mail-from.
 	MailFrom  string    `json:"mail_from"`
@@ -105,6 +112,18 @@ func (w *Workspace) MailDomain() string {
 
 var colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
+// PublicChannels are the kinds a public page may offer.
+var PublicChannels = []string{SubscriberEmail, SubscriberWebhook, SubscriberSlack, SubscriberDiscord, SubscriberTeams,
+	SubscriberMattermost, SubscriberRocketChat}
+
+// DefaultSubscribeChannels is what a page offers until its workspace says.
+var DefaultSubscribeChannels = []string{SubscriberEmail, SubscriberWebhook}
+
+// Offers reports whether the public page offers subscriptions of kind.
+func (w *Workspace) Offers(kind string) bool {
+	return slices.Contains(w.SubscribeChannels, kind)
+}
+
 // CheckSettings validates what an operator may set on a workspace: its
 // time zone and its branding (links only to absolute http(s) URLs, so no
 // javascript: or data: link reaches the public page).
@@ -123,6 +142,12 @@ func (w *Workspace) CheckSettings() error {
 	}
 	if b.BrandColor != "" && !colorPattern.MatchString(b.BrandColor) {
 		return Invalid("branding.brand_color", "must be a colour like #1f6feb")
+	}
+	for i, c := range w.SubscribeChannels {
+		if !slices.Contains(PublicChannels, c) {
+			return Invalid(fmt.Sprintf("subscribe_channels[%d]", i), "must be one of %s (the page cannot ask visitors for a bot token or an on-call key)",
+				strings.Join(PublicChannels, ", "))
+		}
 	}
 	if len(b.FooterLinks) > 10 {
 		return Invalid("branding.footer_links", "at most 10 links")

@@ -23,6 +23,7 @@ type workspaceInput struct {
 	Branding            *brandingInput `json:"branding"`
 	PublicAttackDetails *bool          `json:"public_attack_details"`
 	MailFrom            *string        `json:"mail_from"`
+	SubscribeChannels   *[]string      `json:"subscribe_channels"`
 }
 
 func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -50,6 +51,7 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		}
 		setIf(&ws.PublicAttackDetails, in.PublicAttackDetails)
 		setIf(&ws.MailFrom, in.MailFrom)
+		setIf(&ws.SubscribeChannels, in.SubscribeChannels)
 		if err := ws.CheckSettings(); err != nil {
 			return "", nil, err
 		}

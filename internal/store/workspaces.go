@@ -10,16 +10,23 @@ import (
 )
 
 const workspaceColumns = `id, slug, name, timezone, page_title, logo_url, favicon_url, brand_color,
-	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details, mail_from`
+	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details, mail_from, subscribe_channels`
 
 func scanWorkspace(row rowScanner) (*sw.Workspace, error) {
 	var w sw.Workspace
-	var links string
+	var links, channels string
 	var created, updated int64
 	err := row.Scan(&w.ID, &w.Slug, &w.Name, &w.Timezone, &w.Branding.PageTitle, &w.Branding.LogoURL,
-		&w.Branding.FaviconURL, &w.Branding.BrandColor, &links, &w.Branding.HideBadge, &w.Revision, &created, &updated, &w.PublicAttackDetails, &w.MailFrom)
+		&w.Branding.FaviconURL, &w.Branding.BrandColor, &links, &w.Branding.HideBadge, &w.Revision, &created, &updated, &w.PublicAttackDetails, &w.MailFrom,
+		&channels)
 	if err != nil {
 		return nil, err
+	}
+	w.SubscribeChannels = sw.DefaultSubscribeChannels
+	if channels != "" {
+		if err := json.Unmarshal([]byte(channels), &w.SubscribeChannels); err != nil {
+			return nil, fmt.Errorf("workspace %s subscribe channels: %w", w.ID, err)
+		}
 	}
 	if err := json.Unmarshal([]byte(links), &w.Branding.FooterLinks); err != nil {
 		return nil, fmt.Errorf("workspace %s footer links: %w", w.ID, err)
@@ -82,9 +89,10 @@ func (tx *Tx) CreateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	w.Revision = 1
 	w.CreatedAt, w.UpdatedAt = tx.now, tx.now
 	_, err = tx.db.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		w.ID, w.Slug, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL,
-		w.Branding.BrandColor, string(links), w.Branding.HideBadge, w.Revision, ts(w.CreatedAt), ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom)
+		w.Branding.BrandColor, string(links), w.Branding.HideBadge, w.Revision, ts(w.CreatedAt), ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom,
+		channelsJSON(w.SubscribeChannels))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("workspace slug %q is taken: %w", w.Slug, ErrConflict)
 	}
@@ -110,9 +118,10 @@ func (tx *Tx) UpdateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	}
 	w.UpdatedAt = tx.now
 	res, err := tx.db.ExecContext(ctx, `UPDATE workspaces SET name = $2, timezone = $3, page_title = $4, logo_url = $5,
-		favicon_url = $6, brand_color = $7, footer_links = $8, hide_badge = $9, updated_at = $10, public_attack_details = $11, mail_from = $12 WHERE id = $1`,
+		favicon_url = $6, brand_color = $7, footer_links = $8, hide_badge = $9, updated_at = $10, public_attack_details = $11, mail_from = $12,
+		subscribe_channels = $13 WHERE id = $1`,
 		w.ID, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL, w.Branding.BrandColor,
-		string(links), w.Branding.HideBadge, ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom)
+		string(links), w.Branding.HideBadge, ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom, channelsJSON(w.SubscribeChannels))
 	if err := affectedOne(res, err, "workspace", w.ID); err != nil {
 		return err
 	}
@@ -144,4 +153,13 @@ func (tx *Tx) DeleteWorkspace(ctx context.Context, id string) error {
 	}
 	tx.pageChanged(id)
 	return nil
+}
+
+// channelsJSON stores a page's subscription kinds ("" for the default).
+func channelsJSON(c []string) string {
+	if c == nil {
+		return ""
+	}
+	raw, _ := json.Marshal(c)
+	return string(raw)
 }

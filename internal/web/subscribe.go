@@ -45,7 +45,20 @@ type subscribeView struct {
 	Secret     string
 	Components []componentChoice
 	Action     string
+	// Email and URLKinds say what the form offers: an address, and the
+	// kinds of URL (webhook and the chat tools the workspace enables).
+	OffersEmail bool
+	URLKinds    []string
+	Kind        string // the kind of URL subscribed
 }
+
+// kindNames are the public form's words for the kinds of URL.
+var kindNames = map[string]string{sw.SubscriberWebhook: "Webhook (signed JSON)", sw.SubscriberSlack: "Slack incoming webhook",
+	sw.SubscriberDiscord: "Discord webhook", sw.SubscriberTeams: "Microsoft Teams workflow webhook",
+	sw.SubscriberMattermost: "Mattermost incoming webhook", sw.SubscriberRocketChat: "Rocket.Chat incoming webhook"}
+
+// KindName is a kind of URL in words.
+func (v *subscribeView) KindName(kind string) string { return kindNames[kind] }
 
 type componentChoice struct {
 	Slug, Name string
@@ -60,14 +73,19 @@ func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	v := &subscribeView{PageName: wsp.PageName(), BrandColor: wsp.Branding.BrandColor, Root: site.RootURL}
+	v := &subscribeView{PageName: wsp.PageName(), BrandColor: wsp.Branding.BrandColor, Root: site.RootURL, OffersEmail: wsp.Offers(sw.SubscriberEmail)}
+	for _, k := range wsp.SubscribeChannels {
+		if k != sw.SubscriberEmail {
+			v.URLKinds = append(v.URLKinds, k)
+		}
+	}
 	status := http.StatusOK
 	switch {
 	case path == "/subscribe" && r.Method == http.MethodGet:
 		v.View = "form"
 		v.Components, err = s.choices(r.Context(), ws, nil)
 	case path == "/subscribe" && r.Method == http.MethodPost:
-		status, err = s.subscribe(r, ws, site, v)
+		status, err = s.subscribe(r, wsp, site, v)
 	case path == "/subscriptions/confirm" && (r.Method == http.MethodGet || r.Method == http.MethodPost):
 		status, err = s.confirm(r, ws, v)
 	case path == "/subscriptions/manage":
@@ -116,7 +134,8 @@ func (s *subscriptions) choices(ctx context.Context, ws string, picked []string)
 // opt-in mail) or a webhook URL, for all or the ticked components. The
 // answer is the same whether or not the address was known, so the form
 // tells nobody who subscribes.
-func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v *subscribeView) (int, error) {
+func (s *subscriptions) subscribe(r *http.Request, wsp *sw.Workspace, site page.Site, v *subscribeView) (int, error) {
+	ws := wsp.ID
 	v.View = "form"
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
@@ -136,7 +155,7 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 	sub := &sw.Subscriber{WorkspaceID: ws, MinImpact: sw.ImpactNone, PageRoot: site.RootURL}
 	secret := ""
 	switch {
-	case v.Email != "" && v.URL == "":
+	case v.Email != "" && v.URL == "" && wsp.Offers(sw.SubscriberEmail):
 		addr, err := sw.CheckEmail("email", v.Email)
 		if err != nil {
 			v.Error = "Enter one email address, such as ops@example.com."
@@ -144,15 +163,26 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 		}
 		sub.Type, sub.Email = sw.SubscriberEmail, addr
 	case v.URL != "" && v.Email == "":
+		kind := r.PostForm.Get("kind")
+		if kind == "" {
+			kind = sw.SubscriberWebhook
+		}
+		if kind == sw.SubscriberEmail || !wsp.Offers(kind) {
+			v.Error = "This page does not offer that kind of subscription."
+			return http.StatusUnprocessableEntity, nil
+		}
 		if err := s.guard.CheckURL(r.Context(), v.URL); err != nil {
-			v.Error = "That webhook URL cannot be used: " + err.Error()
+			v.Error = "That URL cannot be used: " + err.Error()
 			return http.StatusUnprocessableEntity, nil
 		}
 		now := s.now().UTC()
-		secret = notify.NewWebhookSecret()
-		sub.Type, sub.URL, sub.ConfirmedAt = sw.SubscriberWebhook, v.URL, &now
+		if kind == sw.SubscriberWebhook {
+			secret = notify.NewWebhookSecret()
+		}
+		sub.Type, sub.URL, sub.ConfirmedAt = kind, v.URL, &now
+		v.Kind = kind
 	default:
-		v.Error = "Enter an email address or a webhook URL."
+		v.Error = "Enter an email address or a URL."
 		return http.StatusUnprocessableEntity, nil
 	}
 	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
@@ -182,6 +212,9 @@ func (s *subscriptions) subscribe(r *http.Request, ws string, site page.Site, v 
 		return 0, err
 	}
 	v.View = "sent"
+	if sw.ChatWebhook(sub.Type) {
+		v.View = "chat"
+	}
 	if sub.Type == sw.SubscriberWebhook {
 		// The signing secret is shown this once (a URL subscribed already
 		// keeps its own, unseen).

@@ -17,3 +17,7 @@ ALTER TABLE attacks ADD COLUMN components TEXT NOT NULL DEFAULT '';
 -- (drafts waiting, attacks not published, disabled subscribers, domains
 -- and certificates failing) instead of the public incidents.
 ALTER TABLE subscribers ADD COLUMN operator BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The kinds of subscription a workspace's public page offers (JSON list;
+-- empty: email and webhook).
+ALTER TABLE workspaces ADD COLUMN subscribe_channels TEXT NOT NULL DEFAULT '';
