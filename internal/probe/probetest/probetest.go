@@ -4,6 +4,7 @@
 package probetest
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -35,7 +36,15 @@ func NewDNS(t testing.TB, records map[string]string) *DNS {
 	return d
 }
 
-// Set makes name answer addr from now on ("" removes it).
+// Resolver is a Go resolver that asks this server.
+func (d *DNS) Resolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "udp", d.Addr)
+	}}
+}
+
+// Set makes name answer addr from now on ("" removes it; "*" answers
+// every name without a record of its own).
 func (d *DNS) Set(name, addr string) {
 	if name[len(name)-1] != '.' {
 		name += "."
@@ -63,6 +72,9 @@ func (d *DNS) serve(pc net.PacketConn) {
 		r := dnsmessage.Message{Header: dnsmessage.Header{ID: q.ID, Response: true, Authoritative: true}, Questions: q.Questions}
 		d.mu.Lock()
 		addr, ok := d.a[q.Questions[0].Name.String()]
+		if !ok {
+			addr, ok = d.a["*."]
+		}
 		d.mu.Unlock()
 		switch {
 		case ok && q.Questions[0].Type == dnsmessage.TypeA:
