@@ -365,6 +365,8 @@ func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
 				v.Incident = &iv
 			}
 		}
+	case path == "/embed":
+		kind, v = "embed", r.index()
 	case strings.HasPrefix(path, "/components/"):
 		if v = r.componentPage(strings.TrimPrefix(path, "/components/")); v != nil {
 			kind = "component-page"
@@ -383,7 +385,11 @@ func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	var b bytes.Buffer
-	if err := templates[kind].ExecuteTemplate(&b, "page", v); err != nil {
+	layout := "page"
+	if kind == "embed" {
+		kind, layout = "index", "embed" // the iframe variant: no page around it
+	}
+	if err := templates[kind].ExecuteTemplate(&b, layout, v); err != nil {
 		return nil, fmt.Errorf("render %s: %w", path, err)
 	}
 	return b.Bytes(), nil

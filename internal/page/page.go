@@ -6,6 +6,7 @@
 package page
 
 import (
+	"strings"
 	"errors"
 	"sort"
 	"time"
@@ -47,6 +48,18 @@ const (
 func Render(snap *sw.Snapshot, site Site, path string) (*Resource, error) {
 	if body, ok, err := renderJSON(snap, site, path); ok {
 		return &Resource{ContentType: TypeJSON, Body: body}, err
+	}
+	switch {
+	case path == "/badge.svg":
+		return &Resource{ContentType: TypeSVG, Body: pageBadge(snap)}, nil
+	case strings.HasPrefix(path, "/components/") && strings.HasSuffix(path, "/badge.svg"):
+		body, ok := componentBadge(snap, strings.TrimSuffix(strings.TrimPrefix(path, "/components/"), "/badge.svg"))
+		if !ok {
+			return nil, ErrNotFound
+		}
+		return &Resource{ContentType: TypeSVG, Body: body}, nil
+	case path == "/embed.js":
+		return &Resource{ContentType: TypeJS, Body: renderEmbedJS(site)}, nil
 	}
 	switch path {
 	case "/feed.xml", "/history.atom":
