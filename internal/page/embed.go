@@ -108,14 +108,22 @@ const embedScript = `(function () {
     });
     if (list.childNodes.length) box.appendChild(list);
   }
+  // The revision and the minute in the URL: a new revision is a new URL
+  // (no stale copy from the browser's or a CDN's cache), the same one
+  // within a minute is a cache hit.
+  var rev = 0;
   function load() {
-    fetch(root + "/api/v2/summary.json", {credentials: "omit"}).then(function (r) { return r.json(); }).then(render, function () {});
+    var url = root + "/api/v2/summary.json?rev=" + rev + "&m=" + Math.floor(Date.now() / 60000);
+    fetch(url, {credentials: "omit"}).then(function (r) { return r.json(); }).then(render, function () {});
   }
   load();
   setInterval(load, 60000);
   if (window.EventSource) {
     var es = new EventSource(root + "/events");
-    es.addEventListener("revision", load);
+    es.addEventListener("revision", function (e) {
+      try { rev = JSON.parse(e.data).revision; } catch (x) { rev = Date.now(); }
+      load();
+    });
   }
 })();
 `

@@ -6,9 +6,9 @@
 package page
 
 import (
-	"strings"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
