@@ -175,3 +175,45 @@ func TestChannelSubscribers(t *testing.T) {
 		}
 	})
 }
+
+func TestIncidentTemplates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "EU game 01", "slug": "eu-game-01"})
+		tpl := e.must(201, "POST", "/api/v1/incident-templates", key, map[string]any{"name": "ddos", "title": "Network attack on our EU platform",
+			"message": "Our DDoS protection is filtering an attack; some players may lag.", "impact": "major",
+			"components": map[string]string{"eu-game-01": "partial_outage"}})
+		inc := e.must(201, "POST", "/api/v1/incidents", key, map[string]any{"template": "ddos"})
+		comps := inc["components"].([]any)
+		if inc["title"] != "Network attack on our EU platform" || inc["impact"] != "major" || len(comps) != 1 ||
+			comps[0].(map[string]any)["status"] != "partial_outage" || inc["updates"].([]any)[0].(map[string]any)["message"] != tpl["message"] {
+			t.Fatalf("incident from the template: %v", inc)
+		}
+		// What the body gives wins over the template.
+		inc = e.must(201, "POST", "/api/v1/incidents", key, map[string]any{"template": tpl["id"], "title": "Lag on EU servers"})
+		if inc["title"] != "Lag on EU servers" || inc["impact"] != "major" {
+			t.Fatalf("override: %v", inc)
+		}
+		bad := []struct {
+			path  string
+			body  map[string]any
+			field string
+		}{
+			{"/api/v1/incidents", map[string]any{"template": "nope"}, "template"},
+			{"/api/v1/incident-templates", map[string]any{"name": "x", "title": "t", "components": map[string]string{"nope": "major_outage"}}, "components.nope"},
+			{"/api/v1/incident-templates", map[string]any{"name": "y", "title": "t", "impact": "apocalyptic"}, "impact"},
+			{"/api/v1/incident-templates", map[string]any{"name": "z"}, "title"},
+		}
+		for _, b := range bad {
+			r := e.do("POST", b.path, key, b.body)
+			if r.status != 422 || !strings.Contains(string(r.body), `"field":"`+b.field+`"`) {
+				t.Errorf("%s %v: %d %s, want 422 naming %s", b.path, b.body, r.status, r.body, b.field)
+			}
+		}
+		if r := e.do("POST", "/api/v1/incident-templates", key, map[string]any{"name": "ddos", "title": "again"}); r.status != 409 {
+			t.Fatalf("duplicate name: %d", r.status)
+		}
+		e.must(204, "DELETE", "/api/v1/incident-templates/ddos", key, nil)
+	})
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -16,6 +17,9 @@ type incidentInput struct {
 	Pinned     *bool                         `json:"pinned"`
 	Message    *string                       `json:"message"`
 	Components map[string]sw.ComponentStatus `json:"components"`
+	// Template (POST only) fills what the body leaves out from a named
+	// incident template.
+	Template *string `json:"template"`
 }
 
 func (in *incidentInput) edit() store.IncidentEdit {
@@ -52,6 +56,22 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	inc := &sw.Incident{WorkspaceID: c.workspace, Source: sw.SourceManual}
+	if in.Template != nil {
+		t, err := s.store.IncidentTemplate(r.Context(), c.workspace, *in.Template)
+		if errors.Is(err, store.ErrNotFound) {
+			return sw.Invalid("template", "no incident template %q in this workspace", *in.Template)
+		}
+		if err != nil {
+			return err
+		}
+		inc.Title, inc.Impact = t.Title, t.Impact
+		if in.Message == nil {
+			in.Message = &t.Message
+		}
+		if in.Components == nil {
+			in.Components = t.Components
+		}
+	}
 	setIf(&inc.Title, in.Title)
 	setIf(&inc.Status, in.Status)
 	setIf(&inc.Impact, in.Impact)

@@ -50,6 +50,8 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	chk := e.must(201, "POST", "/api/v1/checks", key, map[string]any{"component": "edge", "name": "edge tcp", "type": "tcp",
 		"target": "edge." + slug + ".example.com:443", "nodes": []string{"*"}})
 	f.ids["/api/v1/checks/"] = chk["id"].(string)
+	tpl := e.must(201, "POST", "/api/v1/incident-templates", key, map[string]any{"name": "ddos " + slug, "title": "Attack on " + slug})
+	f.ids["/api/v1/incident-templates/"] = tpl["id"].(string)
 	d := e.must(201, "POST", "/api/v1/domains", key, map[string]any{"hostname": "status." + slug + ".example.com"})
 	f.ids["/api/v1/domains/"] = d["id"].(string)
 	return f
@@ -97,6 +99,8 @@ func bodyFor(method, pattern string) any {
 		return nil
 	case strings.HasPrefix(pattern, "/api/v1/domains"):
 		return map[string]any{"hostname": "status.other.example.com"}
+	case strings.HasPrefix(pattern, "/api/v1/incident-templates"):
+		return map[string]any{"name": "x", "title": "x"}
 	case strings.HasPrefix(pattern, "/api/v1/checks") && method == "POST":
 		return map[string]any{"component": "edge", "name": "x", "type": "tcp", "target": "x.example.com:80", "nodes": []string{"*"}}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):

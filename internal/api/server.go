@@ -162,6 +162,12 @@ func (s *Server) table() []route {
 		{"POST", "/api/v1/incidents/{id}/updates", editor, s.postIncidentUpdate, false},
 		{"POST", "/api/v1/incidents/{id}/resolve", editor, s.resolveIncident, false},
 
+		{"GET", "/api/v1/incident-templates", viewer, listOf(s.store.IncidentTemplates), false},
+		{"POST", "/api/v1/incident-templates", editor, s.createTemplate, false},
+		{"GET", "/api/v1/incident-templates/{id}", viewer, getOf("id", s.store.IncidentTemplate), false},
+		{"PATCH", "/api/v1/incident-templates/{id}", editor, s.patchTemplate, false},
+		{"DELETE", "/api/v1/incident-templates/{id}", editor, s.deleteTemplate, false},
+
 		{"GET", "/api/v1/maintenances", viewer, listOf(s.store.Maintenances), false},
 		{"POST", "/api/v1/maintenances", editor, s.createMaintenance, false},
 		{"GET", "/api/v1/maintenances/{id}", viewer, getOf("id", s.store.Maintenance), false},

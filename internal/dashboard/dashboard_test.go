@@ -589,3 +589,28 @@ func TestAddChecks(t *testing.T) {
 		t.Fatalf("deleted check remains: %+v", checks)
 	}
 }
+
+func TestIncidentFromTemplate(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	owner.get("/admin/w/acme/components")
+	owner.post("/admin/w/acme/components", form("name", "Web", "slug", "web"))
+	ws, _ := s.st.WorkspaceBySlug(context.Background(), "acme")
+	err := s.st.Tx(context.Background(), func(tx *store.Tx) error {
+		return tx.SaveIncidentTemplate(context.Background(), &sw.IncidentTemplate{WorkspaceID: ws.ID, Name: "db", Title: "Database maintenance overran",
+			Message: "We are finishing the database upgrade.", Impact: sw.ImpactMinor, Components: map[string]sw.ComponentStatus{"web": sw.DegradedPerformance}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body := owner.get("/admin/w/acme/incidents"); !strings.Contains(body, `id="from-template"`) || !strings.Contains(body, "Database maintenance overran") {
+		t.Fatal("the incidents screen offers no template")
+	}
+	if code, _, _ := owner.post("/admin/w/acme/incidents", form("template", "db")); code != http.StatusSeeOther {
+		t.Fatalf("publish from template answered %d", code)
+	}
+	incs, _, _ := s.st.Incidents(context.Background(), ws.ID, store.IncidentFilter{}, store.Page{})
+	if len(incs) != 1 || incs[0].Title != "Database maintenance overran" || len(incs[0].Components) != 1 || incs[0].Components[0].Status != sw.DegradedPerformance {
+		t.Fatalf("incidents = %+v", incs)
+	}
+}

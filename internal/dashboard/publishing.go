@@ -169,6 +169,7 @@ type incidentsData struct {
 	Incidents  []sw.Incident
 	More       bool
 	Components []sw.Component
+	Templates  []sw.IncidentTemplate
 }
 
 func (d *Dashboard) incidents(r *http.Request, c *reqCtx) (any, error) {
@@ -186,6 +187,9 @@ func (d *Dashboard) incidents(r *http.Request, c *reqCtx) (any, error) {
 		return nil, err
 	}
 	if id.Components, err = all(r.Context(), c.ws.ID, d.Store.Components); err != nil {
+		return nil, err
+	}
+	if id.Templates, err = all(r.Context(), c.ws.ID, d.Store.IncidentTemplates); err != nil {
 		return nil, err
 	}
 	return id, nil
@@ -212,8 +216,27 @@ func (d *Dashboard) createIncident(r *http.Request, c *reqCtx) (string, error) {
 		inc.Visibility = sw.VisibilityDraft
 	}
 	changes := componentChanges(r)
+	message := f.Get("message")
+	if name := f.Get("template"); name != "" {
+		// One step from a template: it fills what the form leaves empty.
+		t, err := d.Store.IncidentTemplate(r.Context(), c.ws.ID, name)
+		if err != nil {
+			return "/incidents", sw.Invalid("template", "no incident template %q in this workspace", name)
+		}
+		if inc.Title == "" {
+			inc.Title, inc.Impact = t.Title, t.Impact
+		}
+		if message == "" {
+			message = t.Message
+		}
+		if len(changes) == 0 {
+			for slug, status := range t.Components {
+				changes = append(changes, store.ComponentChange{Ref: slug, Status: status})
+			}
+		}
+	}
 	err := d.audited(r, c, "incident.create", "incident", func(tx *store.Tx) (string, any, error) {
-		err := tx.CreateIncident(r.Context(), inc, changes, f.Get("message"))
+		err := tx.CreateIncident(r.Context(), inc, changes, message)
 		return inc.ID, map[string]any{"title": inc.Title, "status": inc.Status, "impact": inc.Impact}, err
 	})
 	if err == nil && inc.Visibility == sw.VisibilityDraft {

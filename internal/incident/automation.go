@@ -330,6 +330,28 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 		}
 	}
 	title, message := best.Title, best.Message
+	if best.Template != "" {
+		// The rule names an incident template: its texts, unless the
+		// rule gives its own; a template deleted since falls back to the
+		// defaults, said in the audit log.
+		t, err := tx.IncidentTemplate(ctx, ws, best.Template)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if err := audit(ctx, tx, ws, "automation.template_missing", "attack", e.AttackID,
+				map[string]any{"template": best.Template}); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if title == "" {
+				title = t.Title
+			}
+			if message == "" {
+				message = t.Message
+			}
+		}
+	}
 	defTitle, defMessage := "DDoS attack affecting {components}", words.opened
 	if w.PublicAttackDetails {
 		defMessage = "We are investigating an attack on {components} ({attack}, {volume} against {target})."

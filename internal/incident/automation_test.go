@@ -553,3 +553,39 @@ func TestAutomaticTextsSayWhatIsKnown(t *testing.T) {
 		}
 	}
 }
+
+// A rule may take its texts from an incident template; a template
+// deleted since falls back to the defaults, said in the audit log.
+func TestRuleUsesIncidentTemplate(t *testing.T) {
+	for _, d := range storetest.Backends {
+		t.Run(string(d), func(t *testing.T) {
+			w := newWorld(t, d)
+			w.tx(func(tx *store.Tx) error {
+				if err := tx.SetRuleText(ctx, w.ws, `severity >= high -> publish immediately template "ddos"`); err != nil {
+					return err
+				}
+				return tx.SaveIncidentTemplate(ctx, &sw.IncidentTemplate{WorkspaceID: w.ws, Name: "ddos",
+					Title: "Network attack on {components}", Message: "Our filters are handling a {attack}; some players may lag."})
+			})
+			w.event("edge-1", "atk_t", sw.EventStarted, sw.SeverityHigh)
+			incs := w.incidents()
+			if len(incs) != 1 || incs[0].Title != "Network attack on GAME-01" ||
+				incs[0].Updates[0].Message != "Our filters are handling a DNS amplification; some players may lag." {
+				t.Fatalf("incident = %+v", incs)
+			}
+			w.tx(func(tx *store.Tx) error {
+				tpl, err := tx.IncidentTemplate(ctx, w.ws, "ddos")
+				if err != nil {
+					return err
+				}
+				return tx.DeleteIncidentTemplate(ctx, w.ws, tpl.ID)
+			})
+			w.event("bak-1", "atk_u", sw.EventStarted, sw.SeverityHigh)
+			for _, inc := range w.incidents() {
+				if strings.Contains(inc.Title, "BACKUP-EU") && inc.Title != "DDoS attack affecting BACKUP-EU" {
+					t.Fatalf("without its template: %q", inc.Title)
+				}
+			}
+		})
+	}
+}

@@ -38,8 +38,8 @@ type Decision struct {
 	// matched, which means do not publish.
 	Decided *Rule
 	// Escalated are the escalation rules that matched.
-	Escalated      []*Rule
-	Title, Message string
+	Escalated                []*Rule
+	Title, Message, Template string
 }
 
 // baseline is what an attack of each severity means before escalations.
@@ -91,7 +91,7 @@ func Evaluate(s *Set, f Facts) Decision {
 	}
 	if d.Decided != nil {
 		a := d.Decided.Action
-		d.Publish, d.After, d.Title, d.Message = a.Publish, a.After, a.Title, a.Message
+		d.Publish, d.After, d.Title, d.Message, d.Template = a.Publish, a.After, a.Title, a.Message, a.Template
 	}
 	explicitImpact := false
 	for i := range s.Rules {

@@ -343,14 +343,21 @@ func (p *parser) action() (*Action, *Error) {
 	for {
 		t := p.peek()
 		switch {
-		case p.word(t, "title"), p.word(t, "message"):
+		case p.word(t, "title"), p.word(t, "message"), p.word(t, "template"):
 			p.next()
 			s := p.next()
 			if s.kind != tokString {
-				return nil, p.errAt(s, "expected a quoted template after %s", t.text)
+				return nil, p.errAt(s, "expected a quoted text after %s", t.text)
 			}
 			if a.Publish == PublishUnset || a.Publish == PublishNever {
-				return nil, p.errAt(t, "%s templates go with a publishing action", t.text)
+				return nil, p.errAt(t, "%s goes with a publishing action", t.text)
+			}
+			if p.word(t, "template") {
+				if strings.TrimSpace(s.text) == "" || len(s.text) > sw.MaxNameLen {
+					return nil, p.errAt(s, "template names an incident template (1 to %d characters)", sw.MaxNameLen)
+				}
+				a.Template = s.text
+				continue
 			}
 			if err := checkTemplate(s.text); err != "" {
 				return nil, p.errAt(s, "%s", err)

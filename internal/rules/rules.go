@@ -83,8 +83,9 @@ type Action struct {
 	// Escalations raise the component status or the incident impact.
 	Status sw.ComponentStatus
 	Impact sw.Impact
-	// Optional templates of the public title and first message.
-	Title, Message string
+	// Optional templates of the public title and first message, and the
+	// name of an incident template to take them from.
+	Title, Message, Template string
 }
 
 // Rule is one line of a rule set.

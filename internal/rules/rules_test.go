@@ -58,6 +58,9 @@ func TestParseErrors(t *testing.T) {
 		{"unclosed paren", "(severity >= high -> draft", "1:19: expected ) to close the ( at column 1"},
 		{"bad placeholder", `severity >= high -> publish immediately title "Attack on {address}"`, "unknown placeholder {address}"},
 		{"second line", "severity >= high -> draft\n\n  # comment\nseverity => high -> draft", "4:10: unknown operator \"=\""},
+		{"empty template name", `severity >= high -> publish immediately template ""`, "1:50: template names an incident template"},
+		{"template without publishing", `severity == low -> do not publish template "ddos"`, "1:35: template goes with a publishing action"},
+		{"unknown locations", "locations >= many -> publish immediately", "1:14: expected a number of locations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,5 +185,22 @@ func TestEscalationImpact(t *testing.T) {
 				t.Errorf("impact %s, want %s", d.Impact, tc.want)
 			}
 		})
+	}
+}
+
+func TestTemplateAndLocationsRules(t *testing.T) {
+	set, err := Parse(`attack == monitor_down and locations >= 2 and check == "web *" -> publish immediately template "outage"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		locations int
+		check     string
+		want      Publication
+	}{{2, "web https", PublishNow}, {1, "web https", PublishNever}, {3, "api", PublishNever}} {
+		d := Evaluate(set, Facts{Severity: sw.SeverityHigh, Classification: sw.VectorMonitorDown, Locations: tt.locations, Check: tt.check})
+		if d.Publish != tt.want || (tt.want == PublishNow && d.Template != "outage") {
+			t.Errorf("%d locations, check %q: %v template %q", tt.locations, tt.check, d.Publish, d.Template)
+		}
 	}
 }
