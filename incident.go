@@ -22,7 +22,19 @@ type Incident struct {
 	CreatedAt  time.Time           `json:"created_at"`
 	UpdatedAt  time.Time           `json:"updated_at"`
 	ResolvedAt *time.Time          `json:"resolved_at"`
+	// Postmortem is what happened, in Markdown, written after the
+	// incident; the page shows it once published.
+	Postmortem *Postmortem `json:"postmortem,omitempty"`
 }
+
+// Postmortem is an incident's write-up.
+type Postmortem struct {
+	Markdown    string     `json:"markdown"`
+	PublishedAt *time.Time `json:"published_at"`
+}
+
+// MaxPostmortemLen bounds a post-mortem's Markdown.
+const MaxPostmortemLen = 100000
 
 // Incident visibilities.
 const (

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,4 +75,34 @@ func TestWidgetOnAnotherOrigin(t *testing.T) {
 		t.Fatal("the incident title was rendered as HTML in the widget")
 	}
 	browsertest.Screenshot(t, ctx, "embed-widget.png")
+}
+
+// TestHostilePostmortemIsHarmless: a post-mortem written with hostile
+// Markdown shows its text on the incident's page in headless Chromium,
+// and nothing in it runs.
+func TestHostilePostmortemIsHarmless(t *testing.T) {
+	db, key := acmeOn(t, "--data-dir", t.TempDir())
+	s := startServe(t, db...)
+	call(t, "POST", s.url+"/api/v1/components", key, `{"name":"Web","slug":"web"}`)
+	_, inc := call(t, "POST", s.url+"/api/v1/incidents", key, `{"title":"Checkout errors","components":{"web":"major_outage"},"message":"Investigating."}`)
+	id := inc["id"].(string)
+	hostile := "## Root cause\n\nA bad deploy.\n\n<script>window.__pwned=1</script>\n\n<img src=x onerror=\"window.__pwned=2\">\n\n" +
+		"[details](javascript:window.__pwned=3)\n\n<svg onload=\"window.__pwned=4\"></svg>\n\n<a href=\"#\" onmouseover=\"window.__pwned=5\">hover</a>\n"
+	body, _ := json.Marshal(map[string]any{"markdown": hostile, "publish": true})
+	if code, out := call(t, "PUT", s.url+"/api/v1/incidents/"+id+"/postmortem", key, string(body)); code != 200 {
+		t.Fatalf("post-mortem: %d %v", code, out)
+	}
+	ctx := browsertest.New(t)
+	browsertest.Do(t, ctx, chromedp.Navigate(s.url+"/s/acme/incidents/"+id), chromedp.WaitVisible("#h-pm"))
+	if text := browsertest.Eval[string](t, ctx, `document.querySelector(".postmortem").innerText`); !strings.Contains(text, "A bad deploy.") {
+		t.Fatalf("post-mortem text: %q", text)
+	}
+	browsertest.Do(t, ctx, chromedp.Sleep(300*time.Millisecond))
+	if pwned := browsertest.Eval[bool](t, ctx, `window.__pwned !== undefined`); pwned {
+		t.Fatal("the post-mortem's markup ran in the page")
+	}
+	if n := browsertest.Eval[int](t, ctx, `document.querySelectorAll(".postmortem script, .postmortem [onerror], .postmortem [onload], .postmortem [onmouseover], .postmortem a[href^=javascript]").length`); n != 0 {
+		t.Fatalf("%d hostile elements or attributes in the post-mortem", n)
+	}
+	browsertest.Screenshot(t, ctx, "postmortem-hostile.png")
 }

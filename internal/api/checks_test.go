@@ -217,3 +217,29 @@ func TestIncidentTemplates(t *testing.T) {
 		e.must(204, "DELETE", "/api/v1/incident-templates/ddos", key, nil)
 	})
 }
+
+func TestPostmortems(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		_, key := e.workspace("acme", sw.RoleOwner)
+		e.must(201, "POST", "/api/v1/components", key, map[string]any{"name": "Web", "slug": "web"})
+		inc := e.must(201, "POST", "/api/v1/incidents", key, map[string]any{"title": "Checkout errors", "components": map[string]string{"web": "major_outage"},
+			"message": "Investigating."})
+		id := inc["id"].(string)
+		draft := e.must(200, "GET", "/api/v1/incidents/"+id+"/postmortem/draft", key, nil)["markdown"].(string)
+		if !strings.Contains(draft, "## Summary") || !strings.Contains(draft, "**Affected:** Web") || !strings.Contains(draft, "Investigating: Investigating.") {
+			t.Fatalf("draft:\n%s", draft)
+		}
+		if r := e.do("PUT", "/api/v1/incidents/"+id+"/postmortem", key, map[string]any{"markdown": "x", "notify": true}); r.status != 422 {
+			t.Fatalf("notify without publish: %d", r.status)
+		}
+		got := e.must(200, "PUT", "/api/v1/incidents/"+id+"/postmortem", key, map[string]any{"markdown": "## Root cause\n\nA bad deploy.", "publish": true, "notify": true})
+		pm := got["postmortem"].(map[string]any)
+		if pm["published_at"] == nil || len(got["updates"].([]any)) != 2 {
+			t.Fatalf("published post-mortem: %v", got)
+		}
+		if r := e.do("PUT", "/api/v1/incidents/"+id+"/postmortem", key, map[string]any{"markdown": ""}); r.status != 422 {
+			t.Fatalf("empty post-mortem: %d", r.status)
+		}
+	})
+}

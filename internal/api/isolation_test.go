@@ -79,6 +79,8 @@ func bodyFor(method, pattern string) any {
 	switch {
 	case method == "GET" || method == "DELETE":
 		return nil
+	case strings.HasSuffix(pattern, "/postmortem"):
+		return map[string]any{"markdown": "x", "publish": true}
 	case strings.HasSuffix(pattern, "/updates"):
 		return map[string]any{"message": "x"}
 	case strings.HasSuffix(pattern, "/resolve"), strings.HasSuffix(pattern, "/rotate-token"):

@@ -161,6 +161,8 @@ func (s *Server) table() []route {
 		{"DELETE", "/api/v1/incidents/{id}", editor, s.deleteOf("incident.delete", "incident", (*store.Tx).DeleteIncident), false},
 		{"POST", "/api/v1/incidents/{id}/updates", editor, s.postIncidentUpdate, false},
 		{"POST", "/api/v1/incidents/{id}/resolve", editor, s.resolveIncident, false},
+		{"PUT", "/api/v1/incidents/{id}/postmortem", editor, s.putPostmortem, false},
+		{"GET", "/api/v1/incidents/{id}/postmortem/draft", viewer, s.postmortemDraft, false},
 
 		{"GET", "/api/v1/incident-templates", viewer, listOf(s.store.IncidentTemplates), false},
 		{"POST", "/api/v1/incident-templates", editor, s.createTemplate, false},

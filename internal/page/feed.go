@@ -29,6 +29,9 @@ func entries(snap *sw.Snapshot, site Site) []entry {
 	var out []entry
 	for _, inc := range snap.Incidents {
 		var b strings.Builder
+		if pm := inc.Postmortem; pm != nil && pm.PublishedAt != nil {
+			b.WriteString("<h3>Post-mortem</h3>" + string(RenderMarkdown(pm.Markdown)))
+		}
 		for _, u := range inc.Updates {
 			b.WriteString("<p><small>" + html.EscapeString(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")) + "</small><br><strong>" +
 				html.EscapeString(sw.StatusLabel(string(u.Status))) + "</strong> - " + html.EscapeString(u.Message) + "</p>")

@@ -40,6 +40,9 @@ type incidentView struct {
 	DuringMaintenance                                         bool
 	Started                                                   timeView
 	Updates                                                   []updateView
+	// Postmortem is the published write-up, sanitised HTML.
+	Postmortem   template.HTML
+	PostmortemAt *timeView
 }
 
 type maintenanceView struct {
@@ -361,6 +364,11 @@ func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
 		for i := range snap.Incidents {
 			if snap.Incidents[i].ID == id {
 				iv := r.incident(&snap.Incidents[i])
+				if pm := snap.Incidents[i].Postmortem; pm != nil && pm.PublishedAt != nil {
+					iv.Postmortem = RenderMarkdown(pm.Markdown)
+					at := r.time(*pm.PublishedAt)
+					iv.PostmortemAt = &at
+				}
 				kind, v = "incident", r.base(snap.Incidents[i].Title)
 				v.Incident = &iv
 			}

@@ -22,15 +22,20 @@ type IncidentFilter struct {
 	Unresolved, Resolved bool
 }
 
-const incidentColumns = `id, workspace_id, title, status, impact, severity, source, pinned, created_at, updated_at, resolved_at, visibility`
+const incidentColumns = `id, workspace_id, title, status, impact, severity, source, pinned, created_at, updated_at, resolved_at, visibility,
+	postmortem, postmortem_published_at`
 
 func scanIncident(row rowScanner) (*sw.Incident, error) {
 	var i sw.Incident
 	var created, updated int64
-	var resolved sql.NullInt64
+	var resolved, pmAt sql.NullInt64
+	var pm string
 	if err := row.Scan(&i.ID, &i.WorkspaceID, &i.Title, &i.Status, &i.Impact, &i.Severity, &i.Source, &i.Pinned,
-		&created, &updated, &resolved, &i.Visibility); err != nil {
+		&created, &updated, &resolved, &i.Visibility, &pm, &pmAt); err != nil {
 		return nil, err
+	}
+	if pm != "" {
+		i.Postmortem = &sw.Postmortem{Markdown: pm, PublishedAt: fromNullTS(pmAt)}
 	}
 	i.CreatedAt, i.UpdatedAt, i.ResolvedAt = fromTS(created), fromTS(updated), fromNullTS(resolved)
 	i.Components = []sw.IncidentComponent{}
@@ -208,7 +213,7 @@ func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []Co
 		now := tx.now
 		inc.ResolvedAt = &now
 	}
-	_, err := tx.db.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := tx.db.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '', NULL)`,
 		inc.ID, inc.WorkspaceID, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), string(inc.Source),
 		inc.Pinned, ts(tx.now), ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility)
 	if err != nil {
@@ -462,4 +467,32 @@ func (tx *Tx) DeleteIncident(ctx context.Context, ws, id string) error {
 	}
 	tx.pageChanged(ws)
 	return tx.refreshComponents(ctx, ws, componentIDs(inc))
+}
+
+// SetPostmortem stores workspace ws's incident id's post-mortem; publish
+// puts it on the page (a published one stays published when edited).
+func (tx *Tx) SetPostmortem(ctx context.Context, ws, id, markdown string, publish bool) (*sw.Incident, error) {
+	if err := sw.CheckText("markdown", markdown, sw.MaxPostmortemLen, true); err != nil {
+		return nil, err
+	}
+	inc, err := tx.Incident(ctx, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	published := inc.Postmortem != nil && inc.Postmortem.PublishedAt != nil
+	var at sql.NullInt64
+	if published {
+		at = nullTS(inc.Postmortem.PublishedAt)
+	} else if publish {
+		at = sql.NullInt64{Int64: ts(tx.now), Valid: true}
+	}
+	_, err = tx.db.ExecContext(ctx, `UPDATE incidents SET postmortem = $3, postmortem_published_at = $4, updated_at = $5
+		WHERE workspace_id = $1 AND id = $2`, ws, id, markdown, at, ts(tx.now))
+	if err != nil {
+		return nil, fmt.Errorf("post-mortem of %s: %w", id, err)
+	}
+	if at.Valid && inc.Visibility == sw.VisibilityPublic {
+		tx.pageChanged(ws)
+	}
+	return tx.Incident(ctx, ws, id)
 }
