@@ -333,7 +333,8 @@ func listenTLS(st *store.Store, log *slog.Logger, srv config.Server, tc config.T
 	}
 	m, err := autotls.New(autotls.Config{Store: st, Log: log, CA: tc.ACMECA, Email: tc.ACMEEmail, CARoots: roots,
 		HTTPPort: httpLn.Addr().(*net.TCPAddr).Port, TLSPort: httpsLn.Addr().(*net.TCPAddr).Port,
-		BaseHost: base.Hostname(), PagesDomain: pages, IssuePerMinute: tc.IssuePerMinute, OnCertificate: onCertificate})
+		BaseHost: base.Hostname(), PagesDomain: pages, IssuePerMinute: tc.IssuePerMinute, OnCertificate: onCertificate,
+		OnFailure: func(host, reason string) { certificateFailed(st, log, host, reason) }})
 	if err != nil {
 		return fail(err)
 	}
@@ -422,4 +423,24 @@ func newSender(ctx context.Context, st *store.Store, log *slog.Logger, srv confi
 		Channels: senders,
 		Links:    links, MailFrom: from, BaseURL: srv.BaseURL, Log: log, Concurrency: nc.Workers,
 		Lease: 2*nc.WebhookTimeout + 10*time.Second, Observe: observe}), links, nil
+}
+
+// certificateFailed tells the owners and operator channels of the
+// workspace whose custom domain host is that its certificate failed, once
+// a day while it keeps failing.
+func certificateFailed(st *store.Store, log *slog.Logger, host, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, err := st.WorkspaceIDByDomain(ctx, host)
+	if err != nil || ws == "" {
+		return // the installation's own names: the log says it
+	}
+	err = st.Tx(ctx, func(tx *store.Tx) error {
+		return tx.NoticeOnce(ctx, ws, "certificate.failed", "No HTTPS certificate for "+host,
+			fmt.Sprintf("The certificate authority did not give %s a certificate: %s. Visitors on https://%s see an error until it does; the server keeps trying.", host, reason, host),
+			time.Now().Add(-24*time.Hour))
+	})
+	if err != nil {
+		log.Warn("notice of a failed certificate", "host", host, "err", err)
+	}
 }

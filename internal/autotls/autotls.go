@@ -48,6 +48,10 @@ type Config struct {
 	// OnCertificate hears every certificate obtained or failed, new or
 	// renewed (metrics); it may be nil.
 	OnCertificate func(obtained, renewal bool)
+	// OnFailure hears the host name of every certificate that could not
+	// be obtained or renewed, with why (operators' notices); it may be
+	// nil.
+	OnFailure func(host, reason string)
 }
 
 // Manager obtains, renews and serves certificates.
@@ -85,6 +89,14 @@ func New(c Config) (*Manager, error) {
 			if c.OnCertificate != nil && (event == "cert_obtained" || event == "cert_failed") {
 				renewal, _ := data["renewal"].(bool)
 				c.OnCertificate(event == "cert_obtained", renewal)
+			}
+			if c.OnFailure != nil && event == "cert_failed" {
+				host, _ := data["identifier"].(string)
+				reason := "the certificate authority refused it"
+				if err, ok := data["error"].(error); ok {
+					reason = err.Error()
+				}
+				c.OnFailure(host, reason)
 			}
 			return nil
 		},

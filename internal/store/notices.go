@@ -83,3 +83,18 @@ func (r *Reader) PendingNotices(ctx context.Context, ws string) ([]Notice, error
 	}, `SELECT id, workspace_id, kind, subject, body, attempts FROM admin_notices WHERE workspace_id = $1 AND sent_at IS NULL
 		ORDER BY created_at, id`, ws)
 }
+
+// NoticeOnce queues a notice unless one of the same kind and subject was
+// queued for workspace ws since since (a certificate that keeps failing
+// is told once a day, not at every retry).
+func (tx *Tx) NoticeOnce(ctx context.Context, ws, kind, subject, body string, since time.Time) error {
+	var n int
+	if err := tx.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM admin_notices WHERE workspace_id = $1 AND kind = $2 AND subject = $3
+		AND created_at >= $4`, ws, kind, subject, ts(since)).Scan(&n); err != nil {
+		return fmt.Errorf("recent notices: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	return tx.addNotice(ctx, ws, kind, subject, body)
+}
