@@ -242,6 +242,9 @@ type brandingData struct {
 	PageURL string
 }
 
+// Root is the page's URL without its final slash, for the embed snippets.
+func (b *brandingData) Root() string { return strings.TrimSuffix(b.PageURL, "/") }
+
 func (d *Dashboard) branding(r *http.Request, c *reqCtx) (any, error) {
 	return &brandingData{PageURL: d.pageURL(c.ws)}, nil
 }

@@ -614,3 +614,17 @@ func TestIncidentFromTemplate(t *testing.T) {
 		t.Fatalf("incidents = %+v", incs)
 	}
 }
+
+func TestEmbedSnippets(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	code, body := owner.get("/admin/w/acme/branding")
+	for _, want := range []string{`/s/acme/badge.svg`, `/s/acme/embed.js`, `/s/acme/embed"`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("the settings screen lacks the snippet %s", want)
+		}
+	}
+	if strings.Contains(body, "acme//") {
+		t.Error("a snippet has a double slash")
+	}
+}
