@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,7 +59,9 @@ type Store struct {
 	dialect  Dialect
 	now      func() time.Time
 	onCommit func(Revision)
-	onNotify func()
+	// onNotify may be set while transactions run (a second delivery
+	// worker joining), hence atomic.
+	onNotify atomic.Pointer[func()]
 	// dsn is PostgreSQL's, for the connections that listen and lead.
 	dsn      string
 	maxConns int
@@ -166,7 +169,7 @@ func (s *Store) OnCommit(f func(Revision)) { s.onCommit = f }
 // OnNotify sets f to be called after every commit that wrote notification
 // events or deliveries, so that the sender wakes without waiting for its
 // poll. Call it before the store is used.
-func (s *Store) OnNotify(f func()) { s.onNotify = f }
+func (s *Store) OnNotify(f func()) { s.onNotify.Store(&f) }
 
 // Dialect reports which database the store talks to.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -265,8 +268,8 @@ func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
 			s.onCommit(r)
 		}
 	}
-	if tx.notified && s.onNotify != nil {
-		s.onNotify()
+	if f := s.onNotify.Load(); tx.notified && f != nil && *f != nil {
+		(*f)()
 	}
 	return nil
 }
