@@ -124,3 +124,13 @@ func CheckHostname(field, host string) error {
 	}
 	return nil
 }
+
+// Truncate cuts s to at most n characters, ending with "…" when cut, so
+// that text from outside fits a field's limit.
+func Truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -30,9 +30,7 @@ func (s *Server) inboundEvents(w http.ResponseWriter, r *http.Request, c *caller
 	if len(in.Events) == 0 || len(in.Events) > maxBatch {
 		return sw.Invalid("events", "must hold 1 to %d events", maxBatch)
 	}
-	var out eventsOutput
-	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		out = eventsOutput{}
+	return s.inboundTx(w, r, func(tx *store.Tx, out *eventsOutput) error {
 		for i := range in.Events {
 			stored, err := s.ingest(r.Context(), tx, c, &in.Events[i], "in-", fmt.Sprintf("events[%d].", i))
 			if err != nil {
@@ -41,6 +39,16 @@ func (s *Server) inboundEvents(w http.ResponseWriter, r *http.Request, c *caller
 			out.count(stored)
 		}
 		return nil
+	})
+}
+
+// inboundTx runs fn in one transaction and answers what it counted: a
+// request is stored whole or not at all.
+func (s *Server) inboundTx(w http.ResponseWriter, r *http.Request, fn func(tx *store.Tx, out *eventsOutput) error) error {
+	var out eventsOutput
+	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
+		out = eventsOutput{} // a retried transaction counts afresh
+		return fn(tx, &out)
 	})
 	if err != nil {
 		return err
@@ -63,9 +71,7 @@ func (s *Server) inboundFastNetMon(w http.ResponseWriter, r *http.Request, c *ca
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	var out eventsOutput
-	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		out = eventsOutput{}
+	return s.inboundTx(w, r, func(tx *store.Tx, out *eventsOutput) error {
 		open, err := tx.OpenAttackOn(r.Context(), c.workspace, c.node.ID, in.IP, "fnm-")
 		if errors.Is(err, store.ErrNotFound) {
 			open, err = nil, nil
@@ -81,11 +87,6 @@ func (s *Server) inboundFastNetMon(w http.ResponseWriter, r *http.Request, c *ca
 		out.count(stored)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // inboundAlertmanager takes Alertmanager's webhook (version 4).
@@ -100,9 +101,7 @@ func (s *Server) inboundAlertmanager(w http.ResponseWriter, r *http.Request, c *
 	if len(in.Alerts) > maxBatch {
 		return sw.Invalid("alerts", "at most %d alerts", maxBatch)
 	}
-	var out eventsOutput
-	err := s.store.Tx(r.Context(), func(tx *store.Tx) error {
-		out = eventsOutput{}
+	return s.inboundTx(w, r, func(tx *store.Tx, out *eventsOutput) error {
 		for i := range in.Alerts {
 			a := &in.Alerts[i]
 			started := false
@@ -125,11 +124,6 @@ func (s *Server) inboundAlertmanager(w http.ResponseWriter, r *http.Request, c *
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
 }
 
 // ingest converts one generic step after what the store knows of its

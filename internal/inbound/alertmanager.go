@@ -94,8 +94,6 @@ func FromAlert(a *Alert, started bool) (*Event, error) {
 	if s := a.Annotations["summary"]; s != "" {
 		e.Title += ": " + s
 	}
-	if len([]rune(e.Title)) > sw.MaxTitleLen {
-		e.Title = string([]rune(e.Title)[:sw.MaxTitleLen-1]) + "…"
-	}
+	e.Title = sw.Truncate(e.Title, sw.MaxTitleLen)
 	return e, nil
 }

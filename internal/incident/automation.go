@@ -370,7 +370,7 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	if message == "" {
 		message = defMessage
 	}
-	inc := &sw.Incident{WorkspaceID: ws, Title: truncate(rules.Expand(title, vars), sw.MaxTitleLen), Status: sw.Investigating,
+	inc := &sw.Incident{WorkspaceID: ws, Title: sw.Truncate(rules.Expand(title, vars), sw.MaxTitleLen), Status: sw.Investigating,
 		Impact: impact, Severity: sw.Severity(e.Severity), Source: sw.SourceAuto, Visibility: visibility}
 	if !inc.Severity.Valid() {
 		inc.Severity = sw.SeverityLow
@@ -438,14 +438,6 @@ func eventVars(w *sw.Workspace, comps []sw.Component, e *sw.AttackEvent) map[str
 		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
 	}
 	return vars
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 var impactRanks = map[sw.Impact]int{sw.ImpactNone: 0, sw.ImpactMinor: 1, sw.ImpactMajor: 2, sw.ImpactCritical: 3}

@@ -113,15 +113,7 @@ func describe(k *sw.Check, locs []sw.CheckLocation, v Verdict) (title, reason st
 		}
 	}
 	title = fmt.Sprintf("Check %s (%s %s) down at %d of %d locations", k.Name, k.Type, k.Target, v.Down, v.Of)
-	return truncate(title, sw.MaxTitleLen), truncate(strings.Join(why, "; "), 1000)
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
+	return sw.Truncate(title, sw.MaxTitleLen), sw.Truncate(strings.Join(why, "; "), 1000)
 }
 
 // Record stores a summary of runs (a heartbeat's, or the server's flush):

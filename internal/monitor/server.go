@@ -77,9 +77,6 @@ func (s *Server) Run(ctx context.Context) {
 	}
 }
 
-// Running is how many checks the server runs now.
-func (s *Server) Running() int { return s.runner.Len() }
-
 func (s *Server) reload(ctx context.Context) error {
 	checks, err := s.st.ServerChecks(ctx)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/channel"
 )
 
@@ -44,19 +45,11 @@ func (s *Sender) Send(ctx context.Context, t channel.Target, m *channel.Message)
 // Params is m as a webhook message with one embed. Mentions are off: an
 // incident text can never ping @everyone.
 func Params(m *channel.Message) *discordgo.WebhookParams {
-	e := &discordgo.MessageEmbed{Title: truncate(m.Headline(), 256), URL: m.Link, Description: truncate(m.Text, 4000), Color: m.Color(),
+	e := &discordgo.MessageEmbed{Title: sw.Truncate(m.Headline(), 256), URL: m.Link, Description: sw.Truncate(m.Text, 4000), Color: m.Color(),
 		Timestamp: m.At.UTC().Format(time.RFC3339),
 		Fields: []*discordgo.MessageEmbedField{{Name: "Status", Value: m.Status, Inline: true}, {Name: "Impact", Value: m.ImpactLabel(), Inline: true},
-			{Name: "Components", Value: truncate(m.ComponentList(), 1024)}},
-		Footer: &discordgo.MessageEmbedFooter{Text: truncate(m.Page+" status page", 2048)}}
-	return &discordgo.WebhookParams{Username: truncate(m.Page, 80), Embeds: []*discordgo.MessageEmbed{e},
+			{Name: "Components", Value: sw.Truncate(m.ComponentList(), 1024)}},
+		Footer: &discordgo.MessageEmbedFooter{Text: sw.Truncate(m.Page+" status page", 2048)}}
+	return &discordgo.WebhookParams{Username: sw.Truncate(m.Page, 80), Embeds: []*discordgo.MessageEmbed{e},
 		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

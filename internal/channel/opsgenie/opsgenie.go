@@ -82,7 +82,7 @@ func (s *Sender) Send(ctx context.Context, t channel.Target, m *channel.Message)
 // Request is what m asks of the Alert API: the action under the alert
 // ("" creates it; "notes", "acknowledge", "close") and its body.
 func Request(m *channel.Message) (string, any) {
-	note := Note{Source: m.Page, Note: truncate(fmt.Sprintf("%s: %s", m.Status, m.Text), 25000)}
+	note := Note{Source: m.Page, Note: sw.Truncate(fmt.Sprintf("%s: %s", m.Status, m.Text), 25000)}
 	switch {
 	case m.Resolved:
 		return "close", note
@@ -91,8 +91,8 @@ func Request(m *channel.Message) (string, any) {
 	case m.Event == sw.EventIncidentUpdated:
 		return "notes", note
 	}
-	return "", &CreateAlert{Message: truncate(m.Title, 130), Alias: "stormwatch-" + m.Subject, Description: truncate(m.Text+"\n\n"+m.Link, 15000),
-		Priority: priority(m.Impact), Source: truncate(m.Page, 100), Entity: truncate(m.ComponentList(), 512), Tags: []string{"stormwatch", "status-page"},
+	return "", &CreateAlert{Message: sw.Truncate(m.Title, 130), Alias: "stormwatch-" + m.Subject, Description: sw.Truncate(m.Text+"\n\n"+m.Link, 15000),
+		Priority: priority(m.Impact), Source: sw.Truncate(m.Page, 100), Entity: sw.Truncate(m.ComponentList(), 512), Tags: []string{"stormwatch", "status-page"},
 		Details: map[string]string{"status": m.Status, "impact": string(m.Impact), "components": m.ComponentList(), "link": m.Link}}
 }
 
@@ -107,12 +107,4 @@ func priority(i sw.Impact) string {
 		return "P3"
 	}
 	return "P5"
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

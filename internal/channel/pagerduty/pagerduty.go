@@ -63,8 +63,8 @@ func Event(routingKey string, m *channel.Message) *pd.V2Event {
 	}
 	e := &pd.V2Event{RoutingKey: routingKey, Action: action, DedupKey: "stormwatch-" + m.Subject, Client: m.Page + " status page", ClientURL: m.Link}
 	if action == "trigger" {
-		e.Payload = &pd.V2Payload{Summary: truncate(fmt.Sprintf("%s: %s", m.Title, m.ComponentList()), 1024), Source: m.Page,
-			Severity: severity(m.Impact), Timestamp: m.At.UTC().Format(time.RFC3339), Component: truncate(m.ComponentList(), 255),
+		e.Payload = &pd.V2Payload{Summary: sw.Truncate(fmt.Sprintf("%s: %s", m.Title, m.ComponentList()), 1024), Source: m.Page,
+			Severity: severity(m.Impact), Timestamp: m.At.UTC().Format(time.RFC3339), Component: sw.Truncate(m.ComponentList(), 255),
 			Group: "status page", Class: "incident", Details: map[string]any{"status": m.Status, "impact": string(m.Impact), "update": m.Text, "link": m.Link}}
 		e.Links = []any{map[string]string{"href": m.Link, "text": "Incident on the status page"}}
 	}
@@ -82,12 +82,4 @@ func severity(i sw.Impact) string {
 		return "warning"
 	}
 	return "info"
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

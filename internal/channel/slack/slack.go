@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/slack-go/slack"
+	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/channel"
 )
 
@@ -43,7 +44,7 @@ func (s *Sender) Send(ctx context.Context, t channel.Target, m *channel.Message)
 // Blocks is m as a Block Kit message, with text as the notification's
 // fallback.
 func Blocks(m *channel.Message) *slack.WebhookMessage {
-	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(m.Headline(), 150), false, false))
+	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, sw.Truncate(m.Headline(), 150), false, false))
 	fields := []*slack.TextBlockObject{
 		slack.NewTextBlockObject(slack.MarkdownType, "*Status*\n"+m.Status, false, false),
 		slack.NewTextBlockObject(slack.MarkdownType, "*Impact*\n"+m.ImpactLabel(), false, false),
@@ -51,9 +52,9 @@ func Blocks(m *channel.Message) *slack.WebhookMessage {
 	}
 	blocks := []slack.Block{header, slack.NewSectionBlock(nil, fields, nil)}
 	if m.Text != "" {
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, truncate(escape(m.Text), 2900), false, false), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, sw.Truncate(escape(m.Text), 2900), false, false), nil, nil))
 	}
-	button := slack.NewButtonBlockElement("open", "open", slack.NewTextBlockObject(slack.PlainTextType, "View on "+truncate(m.Page, 60), false, false))
+	button := slack.NewButtonBlockElement("open", "open", slack.NewTextBlockObject(slack.PlainTextType, "View on "+sw.Truncate(m.Page, 60), false, false))
 	button.URL = m.Link
 	blocks = append(blocks, slack.NewActionBlock("links", button),
 		slack.NewContextBlock("page", slack.NewTextBlockObject(slack.MarkdownType, escape(m.Page)+" status page", false, false)))
@@ -86,12 +87,4 @@ func escape(s string) string {
 		}
 	}
 	return string(out)
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

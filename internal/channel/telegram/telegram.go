@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/channel"
 )
 
@@ -97,16 +98,8 @@ func Request(chat string, m *channel.Message) *SendMessage {
 	fmt.Fprintf(&b, "<b>%s</b>\n", html.EscapeString(m.Headline()))
 	fmt.Fprintf(&b, "Status: %s · Impact: %s\nComponents: %s\n", html.EscapeString(m.Status), m.ImpactLabel(), html.EscapeString(m.ComponentList()))
 	if m.Text != "" {
-		fmt.Fprintf(&b, "\n%s\n", html.EscapeString(truncate(m.Text, 3000)))
+		fmt.Fprintf(&b, "\n%s\n", html.EscapeString(sw.Truncate(m.Text, 3000)))
 	}
 	fmt.Fprintf(&b, "\n<a href=\"%s\">View on %s</a>", html.EscapeString(m.Link), html.EscapeString(m.Page))
 	return &SendMessage{ChatID: chat, Text: b.String(), ParseMode: "HTML", LinkPreview: &LinkPreview{IsDisabled: true}}
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
