@@ -97,39 +97,46 @@ func (v Vector) Key() string {
 
 // Name is the vector in words: "DNS amplification", "SYN flood".
 func (v Vector) Name() string {
+	key, args := v.Words()
+	return fmt.Sprintf(key, args...)
+}
+
+// Words is the vector's name as an English text of the message catalogue
+// and its arguments, for pages in other languages.
+func (v Vector) Words() (string, []any) {
 	switch v.Type {
 	case VectorAmplification:
 		for _, s := range Services {
 			if s.Key == v.Service {
-				return s.Name + " amplification"
+				return "%s amplification", []any{s.Name}
 			}
 		}
 	case VectorReflection:
-		return fmt.Sprintf("reflection from %s port %d", strings.ToUpper(v.Proto), v.Port)
+		return "reflection from %s port %d", []any{strings.ToUpper(v.Proto), v.Port}
 	case VectorSYNFlood:
-		return "SYN flood"
+		return "SYN flood", nil
 	case VectorSYNACKReflection:
-		return "SYN-ACK reflection"
+		return "SYN-ACK reflection", nil
 	case VectorACKFlood:
-		return "ACK flood"
+		return "ACK flood", nil
 	case VectorRSTFINFlood:
-		return "RST/FIN flood"
+		return "RST/FIN flood", nil
 	case VectorTCPFlood:
-		return "TCP flood"
+		return "TCP flood", nil
 	case VectorUDPFlood:
-		return "UDP flood"
+		return "UDP flood", nil
 	case VectorICMPFlood:
-		return "ICMP flood"
+		return "ICMP flood", nil
 	case VectorFragmentFlood:
-		return "IP fragment flood"
+		return "IP fragment flood", nil
 	case VectorGREFlood:
-		return "GRE flood"
+		return "GRE flood", nil
 	case VectorCarpet:
-		return "carpet bombing"
+		return "carpet bombing", nil
 	case VectorUnreachable:
-		return "loss of contact"
+		return "loss of contact", nil
 	}
-	return "traffic flood"
+	return "traffic flood", nil
 }
 
 // AttackSource is a heavy-hitter source address with its estimated rate.

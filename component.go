@@ -23,8 +23,11 @@ type Component struct {
 	GroupID     string          `json:"group_id"`
 	Position    int             `json:"position"`
 	Status      ComponentStatus `json:"status"`
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	// Private shows the component only to readers with access to the
+	// page (see PageAccess); everyone else never learns it exists.
+	Private   bool      `json:"private"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // StatusChange records that a component entered a status at a time; the

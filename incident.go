@@ -5,14 +5,17 @@ import "time"
 // Incident is what the public sees of a problem: a title, a status, an
 // impact, the components it affects and a timeline of updates.
 type Incident struct {
-	ID          string         `json:"id"`
-	WorkspaceID string         `json:"-"`
-	Title       string         `json:"title"`
-	Status      IncidentStatus `json:"status"`
-	Impact      Impact         `json:"impact"`
-	Severity    Severity       `json:"severity"`
-	Source      Source         `json:"source"`
-	Pinned      bool           `json:"pinned"`
+	ID          string `json:"id"`
+	WorkspaceID string `json:"-"`
+	Title       string `json:"title"`
+	// TitleTranslations are the title in other languages, for automatic
+	// incidents (the rules' texts per language).
+	TitleTranslations Translations   `json:"title_translations,omitempty"`
+	Status            IncidentStatus `json:"status"`
+	Impact            Impact         `json:"impact"`
+	Severity          Severity       `json:"severity"`
+	Source            Source         `json:"source"`
+	Pinned            bool           `json:"pinned"`
 	// Visibility is public, or draft (made by automation, waiting for an
 	// operator to publish it) or observed (what automation would have
 	// published; never shown).
@@ -54,10 +57,24 @@ type IncidentComponent struct {
 
 // IncidentUpdate is one entry of an incident's public timeline.
 type IncidentUpdate struct {
-	ID        string         `json:"id"`
-	Status    IncidentStatus `json:"status"`
-	Message   string         `json:"message"`
-	CreatedAt time.Time      `json:"created_at"`
+	ID      string         `json:"id"`
+	Status  IncidentStatus `json:"status"`
+	Message string         `json:"message"`
+	// MessageTranslations are the message in other languages.
+	MessageTranslations Translations `json:"message_translations,omitempty"`
+	CreatedAt           time.Time    `json:"created_at"`
+}
+
+// Translations are a public text in other languages, by language code.
+type Translations map[string]string
+
+// In returns the text in language lang, or text when there is no
+// translation.
+func (t Translations) In(lang, text string) string {
+	if s, ok := t[lang]; ok && s != "" {
+		return s
+	}
+	return text
 }
 
 // Slugs returns the slugs of the incident's components, in order.

@@ -71,7 +71,10 @@ type Subscriber struct {
 	ChatID string `json:"chat_id,omitempty"`
 	// PageRoot is the page URL the subscriber signed up on; links in mails
 	// point there.
-	PageRoot  string    `json:"page_root,omitempty"`
+	PageRoot string `json:"page_root,omitempty"`
+	// Language is the language the subscriber subscribed in: their mails
+	// speak it ("" for the page's default).
+	Language  string    `json:"language,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

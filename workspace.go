@@ -2,11 +2,14 @@ package stormwatch
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/stormwatch/stormwatch/internal/locale"
 )
 
 // Workspace is a tenant: one public status page with everything on it.
@@ -28,10 +31,16 @@ type Workspace struct {
 	SubscribeChannels []string `json:"subscribe_channels"`
 	// MailFrom is the sender address of the workspace's mails (an address
 	// on its own domain); empty: the operator's --mail-from.
-	MailFrom  string    `json:"mail_from"`
-	Revision  int64     `json:"revision"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	MailFrom string `json:"mail_from"`
+	// Language is the page's default language (a code of the catalogue,
+	// "" for English); a reader's Accept-Language or ?lang= picks another.
+	Language string `json:"language"`
+	// Access says who may read the page when it, or some of its
+	// components, are private.
+	Access    PageAccess `json:"access"`
+	Revision  int64      `json:"revision"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
 }
 
 // PageName names the workspace's page in mails, feeds and headings: the
@@ -52,6 +61,42 @@ func (w *Workspace) PageTitle() string {
 	}
 	return w.Name + " status"
 }
+
+// PageAccess is who may read a private page, and the private components
+// of a public one: visitors who give the password, readers of an
+// invitation link, and visitors from the listed address ranges.
+type PageAccess struct {
+	// Private refuses the whole page (HTML, JSON, feeds, events, badges)
+	// to visitors without access.
+	Private bool `json:"private"`
+	// HasPassword tells whether a password is set (the hash never leaves
+	// the store).
+	HasPassword bool `json:"has_password"`
+	// IPRanges are prefixes (203.0.113.0/24, 2001:db8::/32) whose
+	// visitors read the page without asking.
+	IPRanges []string `json:"ip_ranges"`
+	// PasswordHash is the password's argon2id hash.
+	PasswordHash string `json:"-"`
+	// Key signs readers' access cookies; a new key revokes them all.
+	Key string `json:"-"`
+}
+
+// Restricted reports whether anything of the page needs access: the
+// whole page, or the private components of a public one.
+func (a *PageAccess) Restricted(components []Component) bool {
+	if a.Private {
+		return true
+	}
+	for _, c := range components {
+		if c.Private {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxIPRanges bounds a page's listed address ranges.
+const MaxIPRanges = 100
 
 // Branding is how a workspace's public page looks.
 type Branding struct {
@@ -142,6 +187,18 @@ func (w *Workspace) CheckSettings() error {
 	}
 	if b.BrandColor != "" && !colorPattern.MatchString(b.BrandColor) {
 		return Invalid("branding.brand_color", "must be a colour like #1f6feb")
+	}
+	if !locale.Valid(w.Language) {
+		return Invalid("language", "must be one of %s", locale.Codes())
+	}
+	if len(w.Access.IPRanges) > MaxIPRanges {
+		return Invalid("access.ip_ranges", "at most %d ranges", MaxIPRanges)
+	}
+	for i, r := range w.Access.IPRanges {
+		p, err := netip.ParsePrefix(r)
+		if err != nil || p.Masked() != p {
+			return Invalid(fmt.Sprintf("access.ip_ranges[%d]", i), "must be an address range such as 203.0.113.0/24 or 2001:db8::/32, found %q", r)
+		}
 	}
 	for i, c := range w.SubscribeChannels {
 		if !slices.Contains(PublicChannels, c) {

@@ -117,7 +117,7 @@ func run(dataDir, dsn, slug string, components int) error {
 		if err := st.Tx(ctx, func(tx *store.Tx) error {
 			inc := &sw.Incident{WorkspaceID: ws, Title: fmt.Sprintf("DDoS attack on %s", target), Source: sw.SourceAuto}
 			err := tx.CreateIncident(ctx, inc, []store.ComponentChange{{Ref: target, Status: status}},
-				"We detected a traffic flood and are mitigating it.")
+				"We detected a traffic flood and are mitigating it.", nil)
 			id = inc.ID
 			return err
 		}); err != nil {
@@ -139,7 +139,7 @@ func run(dataDir, dsn, slug string, components int) error {
 	if err := st.Tx(ctx, func(tx *store.Tx) error {
 		inc := &sw.Incident{WorkspaceID: ws, Title: "DDoS attack detected on US-East cluster", Source: sw.SourceAuto, Severity: sw.SeverityHigh}
 		err := tx.CreateIncident(ctx, inc, []store.ComponentChange{{Ref: "us-east-game-01", Status: sw.PartialOutage},
-			{Ref: "us-east-game-02", Status: sw.DegradedPerformance}}, "We detected a UDP flood against the US-East cluster and are investigating.")
+			{Ref: "us-east-game-02", Status: sw.DegradedPerformance}}, "We detected a UDP flood against the US-East cluster and are investigating.", nil)
 		active = inc.ID
 		return err
 	}); err != nil {

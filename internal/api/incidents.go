@@ -81,7 +81,7 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request, c *calle
 	msg := ""
 	setIf(&msg, in.Message)
 	err := s.mutate(r, c, "incident.create", "incident", func(tx *store.Tx) (string, any, error) {
-		err := tx.CreateIncident(r.Context(), inc, changes(in.Components), msg)
+		err := tx.CreateIncident(r.Context(), inc, changes(in.Components), msg, nil)
 		return inc.ID, in, err
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ func benchSite(b *testing.B) (*site, *browser) {
 		}
 		for i := range 5 {
 			inc := &sw.Incident{WorkspaceID: ws.ID, Title: fmt.Sprintf("Attack %d", i), Impact: sw.ImpactMajor, Source: sw.SourceManual}
-			if err := tx.CreateIncident(ctx, inc, []store.ComponentChange{{Ref: fmt.Sprintf("cluster-%02d", i), Status: sw.PartialOutage}}, "Mitigating."); err != nil {
+			if err := tx.CreateIncident(ctx, inc, []store.ComponentChange{{Ref: fmt.Sprintf("cluster-%02d", i), Status: sw.PartialOutage}}, "Mitigating.", nil); err != nil {
 				return err
 			}
 		}

@@ -236,7 +236,7 @@ func (d *Dashboard) createIncident(r *http.Request, c *reqCtx) (string, error) {
 		}
 	}
 	err := d.audited(r, c, "incident.create", "incident", func(tx *store.Tx) (string, any, error) {
-		err := tx.CreateIncident(r.Context(), inc, changes, message)
+		err := tx.CreateIncident(r.Context(), inc, changes, message, nil)
 		return inc.ID, map[string]any{"title": inc.Title, "status": inc.Status, "impact": inc.Impact}, err
 	})
 	if err == nil && inc.Visibility == sw.VisibilityDraft {

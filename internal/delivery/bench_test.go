@@ -125,7 +125,7 @@ func benchFanOut(b *testing.B, d store.Dialect, kind string) {
 		start := time.Now()
 		err = st.Tx(ctx, func(tx *store.Tx) error {
 			inc := &sw.Incident{WorkspaceID: ws, Title: "DDoS attack detected on US-East cluster"}
-			return tx.CreateIncident(ctx, inc, []store.ComponentChange{{Ref: "edge", Status: sw.MajorOutage}}, "Mitigating.")
+			return tx.CreateIncident(ctx, inc, []store.ComponentChange{{Ref: "edge", Status: sw.MajorOutage}}, "Mitigating.", nil)
 		})
 		if err != nil {
 			b.Fatal(err)

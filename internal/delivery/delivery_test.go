@@ -159,7 +159,7 @@ func (w *world) incident(t *testing.T, comp string, status sw.ComponentStatus) *
 	t.Helper()
 	inc := &sw.Incident{WorkspaceID: w.ws, Title: "DDoS attack detected on US-East cluster"}
 	err := w.st.Tx(context.Background(), func(tx *store.Tx) error {
-		return tx.CreateIncident(context.Background(), inc, []store.ComponentChange{{Ref: comp, Status: status}}, "We are looking into it.")
+		return tx.CreateIncident(context.Background(), inc, []store.ComponentChange{{Ref: comp, Status: status}}, "We are looking into it.", nil)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
@@ -271,24 +272,6 @@ func more(a, b rules.Decision) bool {
 	return a.Publish == rules.PublishAfter && a.After < b.After
 }
 
-// publicAttack names the attack for the public: its kind, never its
-// target or volume.
-func publicAttack(e *sw.AttackEvent) string {
-	if len(e.Vectors) == 0 {
-		return "traffic flood"
-	}
-	if e.Monitor != nil {
-		return "failing check"
-	}
-	if e.Classification == sw.VectorAlert {
-		return "problem"
-	}
-	if e.Vectors[0].Type == sw.VectorReflection {
-		return "reflection attack" // the port would say too much
-	}
-	return e.Vectors[0].Name()
-}
-
 func names(comps []sw.Component) string {
 	n := make([]string, len(comps))
 	for i, c := range comps {
@@ -320,16 +303,19 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	}
 	vars := eventVars(w, comps, e)
 	words := wordsFor(e)
+	var titles, messages map[string]string
 	if visibility == sw.VisibilityPublic {
 		open, err := tx.OpenAutoIncident(ctx, ws, ids, tx.Now().Add(-a.s.Correlation))
 		if err != nil {
 			return err
 		}
 		if open != "" {
-			return a.correlate(ctx, tx, ws, open, node, changes, best, e, rules.Expand(words.correlated, vars))
+			msg, translated := say(words.correlated, nil, vars)
+			return a.correlate(ctx, tx, ws, open, node, changes, best, e, msg, translated)
 		}
 	}
 	title, message := best.Title, best.Message
+	titles, messages = best.Titles, best.Messages
 	if best.Template != "" {
 		// The rule names an incident template: its texts, unless the
 		// rule gives its own; a template deleted since falls back to the
@@ -370,12 +356,24 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	if message == "" {
 		message = defMessage
 	}
-	inc := &sw.Incident{WorkspaceID: ws, Title: sw.Truncate(rules.Expand(title, vars), sw.MaxTitleLen), Status: sw.Investigating,
-		Impact: impact, Severity: sw.Severity(e.Severity), Source: sw.SourceAuto, Visibility: visibility}
+	// The rule's own translations go with the rule's own text only.
+	if title != best.Title {
+		titles = nil
+	}
+	if message != best.Message {
+		messages = nil
+	}
+	titleText, titleTranslations := say(title, titles, vars)
+	for lang, t := range titleTranslations {
+		titleTranslations[lang] = sw.Truncate(t, sw.MaxTitleLen)
+	}
+	messageText, messageTranslations := say(message, messages, vars)
+	inc := &sw.Incident{WorkspaceID: ws, Title: sw.Truncate(titleText, sw.MaxTitleLen), TitleTranslations: titleTranslations,
+		Status: sw.Investigating, Impact: impact, Severity: sw.Severity(e.Severity), Source: sw.SourceAuto, Visibility: visibility}
 	if !inc.Severity.Valid() {
 		inc.Severity = sw.SeverityLow
 	}
-	if err := tx.CreateIncident(ctx, inc, changes, rules.Expand(message, vars)); err != nil {
+	if err := tx.CreateIncident(ctx, inc, changes, messageText, messageTranslations); err != nil {
 		return err
 	}
 	if visibility == sw.VisibilityDraft {
@@ -397,7 +395,7 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 // resolve goes back to investigating, as nothing is over while a linked
 // signal runs.
 func (a *Automator) correlate(ctx context.Context, tx *store.Tx, ws, id string, node *sw.Node, changes []store.ComponentChange,
-	best rules.Decision, e *sw.AttackEvent, msg string) error {
+	best rules.Decision, e *sw.AttackEvent, msg string, translated sw.Translations) error {
 	if err := tx.LockIncident(ctx, ws, id); err != nil {
 		return err
 	}
@@ -405,7 +403,7 @@ func (a *Automator) correlate(ctx context.Context, tx *store.Tx, ws, id string, 
 	if err != nil {
 		return err
 	}
-	edit := store.IncidentEdit{Changes: changes, Message: &msg}
+	edit := store.IncidentEdit{Changes: changes, Message: &msg, MessageTranslations: translated}
 	if inc.Status == sw.Monitoring {
 		investigating := sw.Investigating
 		edit.Status = &investigating
@@ -425,19 +423,22 @@ func (a *Automator) correlate(ctx context.Context, tx *store.Tx, ws, id string, 
 // eventVars are the template variables of automatic texts: the
 // components, the attack in public words, and its target and volume only
 // where the workspace opted in to public attack details.
-func eventVars(w *sw.Workspace, comps []sw.Component, e *sw.AttackEvent) map[string]string {
-	vars := map[string]string{"components": names(comps), "severity": e.Severity, "attack": publicAttack(e),
-		"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": "our network", "volume": "heavy traffic",
-		"check": "", "locations": "1"}
-	if m := e.Monitor; m != nil {
-		// A check's target may be an internal address: never public.
-		vars["check"], vars["locations"] = m.CheckName, fmt.Sprintf("%d of %d", m.Locations, m.Of)
+func eventVars(w *sw.Workspace, comps []sw.Component, e *sw.AttackEvent) varsIn {
+	components := names(comps)
+	return func(l *locale.Locale) map[string]string {
+		vars := map[string]string{"components": components, "severity": e.Severity, "attack": publicAttack(e, l),
+			"duration": e.At.Sub(e.StartedAt).Round(time.Second).String(), "target": l.T("our network"), "volume": l.T("heavy traffic"),
+			"check": "", "locations": "1"}
+		if m := e.Monitor; m != nil {
+			// A check's target may be an internal address: never public.
+			vars["check"], vars["locations"] = m.CheckName, fmt.Sprintf("%d of %d", m.Locations, m.Of)
+			return vars
+		}
+		if w.PublicAttackDetails && e.Classification != sw.VectorAlert {
+			vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
+		}
 		return vars
 	}
-	if w.PublicAttackDetails && e.Classification != sw.VectorAlert {
-		vars["target"], vars["volume"] = e.Target, detect.FormatRate(e.PeakPPS, e.PeakBPS)
-	}
-	return vars
 }
 
 var impactRanks = map[sw.Impact]int{sw.ImpactNone: 0, sw.ImpactMinor: 1, sw.ImpactMajor: 2, sw.ImpactCritical: 3}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"github.com/stormwatch/stormwatch/internal/rules"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
@@ -132,9 +133,9 @@ func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, 
 		return err
 	}
 	edit := store.IncidentEdit{}
-	status := func(s sw.IncidentStatus, msg string) {
-		msg = rules.Expand(msg, vars)
-		edit.Status, edit.Message = &s, &msg
+	status := func(s sw.IncidentStatus, tmpl string) {
+		msg, translated := say(tmpl, nil, vars)
+		edit.Status, edit.Message, edit.MessageTranslations = &s, &msg, translated
 	}
 	reopen := func(msg string) error {
 		status(sw.Investigating, msg)
@@ -167,7 +168,7 @@ func (a *Automator) follow(ctx context.Context, tx *store.Tx, ws, incID string, 
 				"reason": fmt.Sprintf("%d other signal(s) linked to this incident still running", others.running)})
 		case inc.Status == sw.Resolved:
 			return nil
-		case len(inc.Updates) == 0 || inc.Updates[0].Message != rules.Expand(words.ended, vars):
+		case len(inc.Updates) == 0 || inc.Updates[0].Message != rules.Expand(words.ended, vars(locale.Or(locale.Default))):
 			status(sw.Monitoring, words.ended)
 		}
 		// Arm (or re-arm) the wait before resolution; "back to normal" is
@@ -208,7 +209,7 @@ func componentNames(inc *sw.Incident) string {
 
 // textVars are the template variables of automatic texts for incident
 // inc and event e.
-func (a *Automator) textVars(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, e *sw.AttackEvent) (map[string]string, error) {
+func (a *Automator) textVars(ctx context.Context, tx *store.Tx, ws string, inc *sw.Incident, e *sw.AttackEvent) (varsIn, error) {
 	w, err := tx.Workspace(ctx, ws)
 	if err != nil {
 		return nil, err
@@ -250,11 +251,12 @@ func (a *Automator) escalate(ctx context.Context, tx *store.Tx, ws string, inc *
 	if edit.Changes == nil && edit.Impact == nil {
 		return nil
 	}
-	msg := "The attack is still going on; we have raised its impact."
+	tmpl := "The attack is still going on; we have raised its impact."
 	if len(raised) > 0 {
-		msg = fmt.Sprintf("The attack is still going on and affects %s more severely.", strings.Join(raised, ", "))
+		tmpl = "The attack is still going on and affects {components} more severely."
 	}
-	edit.Message = &msg
+	msg, translated := say(tmpl, nil, fixedVars(map[string]string{"components": strings.Join(raised, ", ")}))
+	edit.Message, edit.MessageTranslations = &msg, translated
 	if _, err := tx.EditIncident(ctx, ws, inc.ID, edit); err != nil {
 		return err
 	}
@@ -387,10 +389,9 @@ func (a *Automator) resolve(ctx context.Context, tx *store.Tx, t store.Timer) er
 	default:
 		msg = mixedResolved
 	}
-	vars := map[string]string{"components": componentNames(inc)}
-	msg = rules.Expand(msg, vars)
+	text, translated := say(msg, nil, fixedVars(map[string]string{"components": componentNames(inc)}))
 	resolved := sw.Resolved
-	if _, err := tx.EditIncident(ctx, t.WorkspaceID, inc.ID, store.IncidentEdit{Status: &resolved, Message: &msg}); err != nil {
+	if _, err := tx.EditIncident(ctx, t.WorkspaceID, inc.ID, store.IncidentEdit{Status: &resolved, Message: &text, MessageTranslations: translated}); err != nil {
 		return err
 	}
 	return audit(ctx, tx, t.WorkspaceID, "automation.resolved", "incident", inc.ID,

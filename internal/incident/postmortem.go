@@ -7,6 +7,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/locale"
 )
 
 // PostmortemDraft writes a post-mortem for a person to finish: what the
@@ -31,7 +32,7 @@ func PostmortemDraft(inc *sw.Incident, signals []sw.Attack, loc *time.Location) 
 	if len(signals) > 0 {
 		fmt.Fprintf(&b, "\n## What our systems recorded\n\n")
 		for _, s := range signals {
-			kind := publicAttack(&sw.AttackEvent{Vectors: s.Vectors, Monitor: s.Monitor, Classification: s.Classification})
+			kind := publicAttack(&sw.AttackEvent{Vectors: s.Vectors, Monitor: s.Monitor, Classification: s.Classification}, locale.Or(locale.Default))
 			fmt.Fprintf(&b, "- %s: %s began", when(s.StartedAt), capitalize(kind))
 			if s.PeakPPS > 0 || s.PeakBPS > 0 {
 				fmt.Fprintf(&b, ", peaking at %s", detect.FormatRate(s.PeakPPS, s.PeakBPS))

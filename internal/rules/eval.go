@@ -40,6 +40,8 @@ type Decision struct {
 	// Escalated are the escalation rules that matched.
 	Escalated                []*Rule
 	Title, Message, Template string
+	// Titles and Messages are the rule's texts in other languages.
+	Titles, Messages map[string]string
 }
 
 // baseline is what an attack of each severity means before escalations.
@@ -92,6 +94,7 @@ func Evaluate(s *Set, f Facts) Decision {
 	if d.Decided != nil {
 		a := d.Decided.Action
 		d.Publish, d.After, d.Title, d.Message, d.Template = a.Publish, a.After, a.Title, a.Message, a.Template
+		d.Titles, d.Messages = a.Titles, a.Messages
 	}
 	explicitImpact := false
 	for i := range s.Rules {

@@ -9,6 +9,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/config"
+	"github.com/stormwatch/stormwatch/internal/locale"
 )
 
 // MaxRules bounds a rule set.
@@ -284,7 +285,7 @@ func knownAttack(s string) bool {
 //
 //	| "draft" | "observe" | "do not publish"
 //	| "escalate to" (STATUS | IMPACT)
-//	followed by optional: title "…" message "…"
+//	followed by optional: title [LANG] "…" message [LANG] "…" template "…"
 func (p *parser) action() (*Action, *Error) {
 	a := &Action{}
 	t := p.next()
@@ -345,6 +346,13 @@ func (p *parser) action() (*Action, *Error) {
 		switch {
 		case p.word(t, "title"), p.word(t, "message"), p.word(t, "template"):
 			p.next()
+			lang := ""
+			if n := p.peek(); n.kind == tokWord && !p.word(t, "template") {
+				if _, ok := locale.Get(strings.ToLower(n.text)); !ok {
+					return nil, p.errAt(n, "expected a quoted text or a language (%s) after %s, found %s", locale.Codes(), t.text, describe(n))
+				}
+				lang = strings.ToLower(p.next().text)
+			}
 			s := p.next()
 			if s.kind != tokString {
 				return nil, p.errAt(s, "expected a quoted text after %s", t.text)
@@ -362,13 +370,26 @@ func (p *parser) action() (*Action, *Error) {
 			if err := checkTemplate(s.text); err != "" {
 				return nil, p.errAt(s, "%s", err)
 			}
-			if p.word(t, "title") {
+			switch {
+			case lang != "" && p.word(t, "title"):
+				a.Titles = setText(a.Titles, lang, s.text)
+			case lang != "":
+				a.Messages = setText(a.Messages, lang, s.text)
+			case p.word(t, "title"):
 				a.Title = s.text
-			} else {
+			default:
 				a.Message = s.text
 			}
 		default:
 			return a, nil
 		}
 	}
+}
+
+func setText(m map[string]string, lang, text string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[lang] = text
+	return m
 }

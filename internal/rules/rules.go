@@ -86,6 +86,9 @@ type Action struct {
 	// Optional templates of the public title and first message, and the
 	// name of an incident template to take them from.
 	Title, Message, Template string
+	// Titles and Messages are the texts in other languages, by language
+	// code (title de "…" message de "…").
+	Titles, Messages map[string]string
 }
 
 // Rule is one line of a rule set.

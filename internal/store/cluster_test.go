@@ -86,7 +86,7 @@ heard:
 		<-revs
 	}
 	mustTx(t, a, func(tx *store.Tx) error {
-		return tx.CreateIncident(context.Background(), &sw.Incident{WorkspaceID: w.ID, Title: "DDoS"}, nil, "m")
+		return tx.CreateIncident(context.Background(), &sw.Incident{WorkspaceID: w.ID, Title: "DDoS"}, nil, "m", nil)
 	})
 	select {
 	case <-outbox:

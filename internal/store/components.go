@@ -89,12 +89,12 @@ func (tx *Tx) DeleteGroup(ctx context.Context, ws, id string) error {
 	return nil
 }
 
-const componentColumns = `id, workspace_id, COALESCE(group_id, ''), slug, name, description, position, status, created_at, updated_at`
+const componentColumns = `id, workspace_id, COALESCE(group_id, ''), slug, name, description, position, status, created_at, updated_at, private`
 
 func scanComponent(row rowScanner) (*sw.Component, error) {
 	var c sw.Component
 	var created, updated int64
-	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.GroupID, &c.Slug, &c.Name, &c.Description, &c.Position, &c.Status, &created, &updated); err != nil {
+	if err := row.Scan(&c.ID, &c.WorkspaceID, &c.GroupID, &c.Slug, &c.Name, &c.Description, &c.Position, &c.Status, &created, &updated, &c.Private); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromTS(created), fromTS(updated)
@@ -191,9 +191,9 @@ func (tx *Tx) CreateComponent(ctx context.Context, c *sw.Component) error {
 	}
 	c.ID = sw.NewID(sw.PrefixComponent)
 	c.CreatedAt, c.UpdatedAt = tx.now, tx.now
-	_, err := tx.db.ExecContext(ctx, `INSERT INTO components (id, workspace_id, group_id, slug, name, description, position, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		c.ID, c.WorkspaceID, nullString(c.GroupID), c.Slug, c.Name, c.Description, c.Position, string(c.Status), ts(tx.now), ts(tx.now))
+	_, err := tx.db.ExecContext(ctx, `INSERT INTO components (id, workspace_id, group_id, slug, name, description, position, status, created_at, updated_at, private)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, c.WorkspaceID, nullString(c.GroupID), c.Slug, c.Name, c.Description, c.Position, string(c.Status), ts(tx.now), ts(tx.now), c.Private)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("component slug %q is taken in this workspace: %w", c.Slug, ErrConflict)
 	}
@@ -219,8 +219,8 @@ func (tx *Tx) UpdateComponent(ctx context.Context, c *sw.Component) error {
 	}
 	c.UpdatedAt = tx.now
 	_, err = tx.db.ExecContext(ctx, `UPDATE components SET group_id = $3, slug = $4, name = $5, description = $6,
-		position = $7, status = $8, updated_at = $9 WHERE workspace_id = $1 AND id = $2`,
-		c.WorkspaceID, c.ID, nullString(c.GroupID), c.Slug, c.Name, c.Description, c.Position, string(c.Status), ts(tx.now))
+		position = $7, status = $8, updated_at = $9, private = $10 WHERE workspace_id = $1 AND id = $2`,
+		c.WorkspaceID, c.ID, nullString(c.GroupID), c.Slug, c.Name, c.Description, c.Position, string(c.Status), ts(tx.now), c.Private)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("component slug %q is taken in this workspace: %w", c.Slug, ErrConflict)
 	}

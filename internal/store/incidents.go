@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	sw "github.com/stormwatch/stormwatch"
@@ -23,16 +24,19 @@ type IncidentFilter struct {
 }
 
 const incidentColumns = `id, workspace_id, title, status, impact, severity, source, pinned, created_at, updated_at, resolved_at, visibility,
-	postmortem, postmortem_published_at`
+	postmortem, postmortem_published_at, title_translations`
 
 func scanIncident(row rowScanner) (*sw.Incident, error) {
 	var i sw.Incident
 	var created, updated int64
 	var resolved, pmAt sql.NullInt64
-	var pm string
+	var pm, titles string
 	if err := row.Scan(&i.ID, &i.WorkspaceID, &i.Title, &i.Status, &i.Impact, &i.Severity, &i.Source, &i.Pinned,
-		&created, &updated, &resolved, &i.Visibility, &pm, &pmAt); err != nil {
+		&created, &updated, &resolved, &i.Visibility, &pm, &pmAt, &titles); err != nil {
 		return nil, err
+	}
+	if err := unmarshalTranslations(titles, &i.TitleTranslations); err != nil {
+		return nil, fmt.Errorf("incident %s title translations: %w", i.ID, err)
 	}
 	if pm != "" {
 		i.Postmortem = &sw.Postmortem{Markdown: pm, PublishedAt: fromNullTS(pmAt)}
@@ -122,7 +126,7 @@ func (r *Reader) loadIncidentDetails(ctx context.Context, ws string, incs []sw.I
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	rows, err = r.db.QueryContext(ctx, `SELECT incident_id, id, status, message, created_at FROM incident_updates
+	rows, err = r.db.QueryContext(ctx, `SELECT incident_id, id, status, message, created_at, message_translations FROM incident_updates
 		WHERE workspace_id = $1 AND incident_id IN (`+in+`) ORDER BY created_at DESC, id DESC`, args...)
 	if err != nil {
 		return fmt.Errorf("incident updates: %w", err)
@@ -132,8 +136,12 @@ func (r *Reader) loadIncidentDetails(ctx context.Context, ws string, incs []sw.I
 		var incID string
 		var u sw.IncidentUpdate
 		var at int64
-		if err := rows.Scan(&incID, &u.ID, &u.Status, &u.Message, &at); err != nil {
+		var translations string
+		if err := rows.Scan(&incID, &u.ID, &u.Status, &u.Message, &at, &translations); err != nil {
 			return err
+		}
+		if err := unmarshalTranslations(translations, &u.MessageTranslations); err != nil {
+			return fmt.Errorf("update %s translations: %w", u.ID, err)
 		}
 		u.CreatedAt = fromTS(at)
 		idx[incID].Updates = append(idx[incID].Updates, u)
@@ -178,7 +186,10 @@ func checkChanges(changes []ComponentChange) error {
 // the statuses it gives its components, and the components' new statuses,
 // all in this transaction. Empty impact is derived from the worst status;
 // empty severity from the impact.
-func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []ComponentChange, message string) error {
+//
+// translated holds the message in other languages (automatic incidents);
+// inc.TitleTranslations the title.
+func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []ComponentChange, message string, translated sw.Translations) error {
 	if inc.Status == "" {
 		inc.Status = sw.Investigating
 	}
@@ -213,16 +224,16 @@ func (tx *Tx) CreateIncident(ctx context.Context, inc *sw.Incident, changes []Co
 		now := tx.now
 		inc.ResolvedAt = &now
 	}
-	_, err := tx.db.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '', NULL)`,
+	_, err := tx.db.ExecContext(ctx, `INSERT INTO incidents (`+incidentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '', NULL, $13)`,
 		inc.ID, inc.WorkspaceID, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), string(inc.Source),
-		inc.Pinned, ts(tx.now), ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility)
+		inc.Pinned, ts(tx.now), ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility, marshalTranslations(inc.TitleTranslations))
 	if err != nil {
 		return fmt.Errorf("create incident: %w", err)
 	}
 	if err := tx.applyChanges(ctx, inc.WorkspaceID, inc.ID, changes); err != nil {
 		return err
 	}
-	if err := tx.insertUpdate(ctx, inc.WorkspaceID, inc.ID, inc.Status, message); err != nil {
+	if err := tx.insertUpdate(ctx, inc.WorkspaceID, inc.ID, inc.Status, message, translated); err != nil {
 		return err
 	}
 	if inc.Visibility == sw.VisibilityPublic {
@@ -247,8 +258,12 @@ type IncidentEdit struct {
 	// Changes merge into the incident's components (operational removes).
 	Changes []ComponentChange
 	// Message, when not nil, adds an entry to the public timeline with the
-	// incident's (new) status.
-	Message *string
+	// incident's (new) status; MessageTranslations are its other languages.
+	Message             *string
+	MessageTranslations sw.Translations
+	// TitleTranslations, when not nil, replace the title's translations;
+	// a new Title without them drops the old ones (they would not match).
+	TitleTranslations sw.Translations
 }
 
 // EditIncident applies e to workspace ws's incident id. A status change to
@@ -267,7 +282,13 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 		inc.Visibility = *e.Visibility
 	}
 	if e.Title != nil {
+		if *e.Title != inc.Title {
+			inc.TitleTranslations = nil
+		}
 		inc.Title = *e.Title
+	}
+	if e.TitleTranslations != nil {
+		inc.TitleTranslations = e.TitleTranslations
 	}
 	if e.Status != nil {
 		inc.Status = *e.Status
@@ -300,8 +321,9 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 		inc.ResolvedAt = nil
 	}
 	_, err = tx.db.ExecContext(ctx, `UPDATE incidents SET title = $3, status = $4, impact = $5, severity = $6, pinned = $7,
-		updated_at = $8, resolved_at = $9, visibility = $10 WHERE workspace_id = $1 AND id = $2`,
-		ws, id, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), inc.Pinned, ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility)
+		updated_at = $8, resolved_at = $9, visibility = $10, title_translations = $11 WHERE workspace_id = $1 AND id = $2`,
+		ws, id, inc.Title, string(inc.Status), string(inc.Impact), string(inc.Severity), inc.Pinned, ts(tx.now), nullTS(inc.ResolvedAt), inc.Visibility,
+		marshalTranslations(inc.TitleTranslations))
 	if err != nil {
 		return nil, fmt.Errorf("update incident %s: %w", id, err)
 	}
@@ -316,7 +338,7 @@ func (tx *Tx) EditIncident(ctx context.Context, ws, id string, e IncidentEdit) (
 		}
 	}
 	if e.Message != nil {
-		if err := tx.insertUpdate(ctx, ws, id, inc.Status, *e.Message); err != nil {
+		if err := tx.insertUpdate(ctx, ws, id, inc.Status, *e.Message, e.MessageTranslations); err != nil {
 			return nil, err
 		}
 	}
@@ -349,9 +371,10 @@ func (tx *Tx) reload(ctx context.Context, inc *sw.Incident) error {
 	return nil
 }
 
-func (tx *Tx) insertUpdate(ctx context.Context, ws, incident string, status sw.IncidentStatus, message string) error {
-	_, err := tx.db.ExecContext(ctx, `INSERT INTO incident_updates (id, workspace_id, incident_id, status, message, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, sw.NewID(sw.PrefixUpdate), ws, incident, string(status), message, ts(tx.now))
+func (tx *Tx) insertUpdate(ctx context.Context, ws, incident string, status sw.IncidentStatus, message string, translated sw.Translations) error {
+	_, err := tx.db.ExecContext(ctx, `INSERT INTO incident_updates (id, workspace_id, incident_id, status, message, created_at, message_translations)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, sw.NewID(sw.PrefixUpdate), ws, incident, string(status), message, ts(tx.now),
+		marshalTranslations(translated))
 	if err != nil {
 		return fmt.Errorf("add update to incident %s: %w", incident, err)
 	}
@@ -495,4 +518,20 @@ func (tx *Tx) SetPostmortem(ctx context.Context, ws, id, markdown string, publis
 		tx.pageChanged(ws)
 	}
 	return tx.Incident(ctx, ws, id)
+}
+
+// marshalTranslations stores translations as a JSON object ("" for none).
+func marshalTranslations(t sw.Translations) string {
+	if len(t) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(t) // a map of strings always encodes
+	return string(b)
+}
+
+func unmarshalTranslations(s string, t *sw.Translations) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), t)
 }

@@ -175,7 +175,7 @@ func TestIncidentLifecycleDrivesComponentStatus(t *testing.T) {
 
 		first := &sw.Incident{WorkspaceID: w.ID, Title: "DDoS on US-East"}
 		mustTx(t, s, func(tx *store.Tx) error {
-			return tx.CreateIncident(ctx, first, []store.ComponentChange{{"game-01", sw.PartialOutage}, {"game-02", sw.DegradedPerformance}}, "Mitigating.")
+			return tx.CreateIncident(ctx, first, []store.ComponentChange{{"game-01", sw.PartialOutage}, {"game-02", sw.DegradedPerformance}}, "Mitigating.", nil)
 		})
 		if first.Impact != sw.ImpactMajor || first.Severity != sw.SeverityHigh || first.Status != sw.Investigating || first.Source != sw.SourceManual {
 			t.Fatalf("derived fields: %+v", first)
@@ -189,7 +189,7 @@ func TestIncidentLifecycleDrivesComponentStatus(t *testing.T) {
 
 		second := &sw.Incident{WorkspaceID: w.ID, Title: "Second", Impact: sw.ImpactCritical}
 		mustTx(t, s, func(tx *store.Tx) error {
-			return tx.CreateIncident(ctx, second, []store.ComponentChange{{"game-01", sw.MajorOutage}}, "")
+			return tx.CreateIncident(ctx, second, []store.ComponentChange{{"game-01", sw.MajorOutage}}, "", nil)
 		})
 		if got := status(t, s, w.ID, "game-01"); got != sw.MajorOutage {
 			t.Fatalf("game-01 = %s, want major_outage (worst of two incidents)", got)
@@ -236,7 +236,7 @@ func TestIncidentLifecycleDrivesComponentStatus(t *testing.T) {
 			t.Fatalf("incident seen from another workspace: %v", err)
 		}
 		err = s.Tx(ctx, func(tx *store.Tx) error {
-			return tx.CreateIncident(ctx, &sw.Incident{WorkspaceID: other.ID, Title: "x"}, []store.ComponentChange{{"game-01", sw.MajorOutage}}, "")
+			return tx.CreateIncident(ctx, &sw.Incident{WorkspaceID: other.ID, Title: "x"}, []store.ComponentChange{{"game-01", sw.MajorOutage}}, "", nil)
 		})
 		if !errors.As(err, &verr) || verr.Field != "components[0]" {
 			t.Fatalf("component of another workspace: %v", err)
@@ -260,7 +260,7 @@ func TestMaintenanceAndIncidentOverlap(t *testing.T) {
 		}
 		inc := &sw.Incident{WorkspaceID: w.ID, Title: "Attack during maintenance"}
 		mustTx(t, s, func(tx *store.Tx) error {
-			return tx.CreateIncident(ctx, inc, []store.ComponentChange{{"db", sw.PartialOutage}}, "")
+			return tx.CreateIncident(ctx, inc, []store.ComponentChange{{"db", sw.PartialOutage}}, "", nil)
 		})
 		if got := status(t, s, w.ID, "db"); got != sw.PartialOutage {
 			t.Fatalf("incident during maintenance: db = %s, want the worse partial_outage", got)

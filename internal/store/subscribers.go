@@ -11,13 +11,13 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 )
 
-const subscriberColumns = `id, workspace_id, type, email, url, min_impact, format, page_root, confirmed_at, disabled_at, disabled_reason, created_at, operator`
+const subscriberColumns = `id, workspace_id, type, email, url, min_impact, format, page_root, confirmed_at, disabled_at, disabled_reason, created_at, operator, language`
 
 func scanSubscriber(row rowScanner) (*sw.Subscriber, error) {
 	var s sw.Subscriber
 	var confirmed, disabled sql.NullInt64
 	var created int64
-	if err := row.Scan(&s.ID, &s.WorkspaceID, &s.Type, &s.Email, &s.URL, &s.MinImpact, &s.Format, &s.PageRoot, &confirmed, &disabled, &s.DisabledReason, &created, &s.Operator); err != nil {
+	if err := row.Scan(&s.ID, &s.WorkspaceID, &s.Type, &s.Email, &s.URL, &s.MinImpact, &s.Format, &s.PageRoot, &confirmed, &disabled, &s.DisabledReason, &created, &s.Operator, &s.Language); err != nil {
 		return nil, err
 	}
 	s.ConfirmedAt, s.DisabledAt, s.CreatedAt = fromNullTS(confirmed), fromNullTS(disabled), fromTS(created)
@@ -101,9 +101,9 @@ func (tx *Tx) CreateSubscriber(ctx context.Context, s *sw.Subscriber, secret str
 	if s.Operator && (s.Type == sw.SubscriberEmail || s.Type == sw.SubscriberWebhook) {
 		return sw.Invalid("operator", "operators' alert channels are chat and on-call tools; owners and admins get notices by mail already")
 	}
-	_, err = tx.db.ExecContext(ctx, `INSERT INTO subscribers (id, workspace_id, type, email, url, secret, min_impact, format, page_root, confirmed_at, created_at, operator)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, s.ID, s.WorkspaceID, s.Type, s.Email, s.URL, secret, string(s.MinImpact),
-		s.Format, s.PageRoot, nullTS(s.ConfirmedAt), ts(tx.now), s.Operator)
+	_, err = tx.db.ExecContext(ctx, `INSERT INTO subscribers (id, workspace_id, type, email, url, secret, min_impact, format, page_root, confirmed_at, created_at, operator, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, s.ID, s.WorkspaceID, s.Type, s.Email, s.URL, secret, string(s.MinImpact),
+		s.Format, s.PageRoot, nullTS(s.ConfirmedAt), ts(tx.now), s.Operator, s.Language)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("this %s subscriber exists already: %w", s.Type, ErrConflict)
 	}

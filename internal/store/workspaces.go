@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -10,17 +12,25 @@ import (
 )
 
 const workspaceColumns = `id, slug, name, timezone, page_title, logo_url, favicon_url, brand_color,
-	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details, mail_from, subscribe_channels`
+	footer_links, hide_badge, revision, created_at, updated_at, public_attack_details, mail_from, subscribe_channels,
+	language, private, access_password_hash, access_ip_ranges, access_key`
 
 func scanWorkspace(row rowScanner) (*sw.Workspace, error) {
 	var w sw.Workspace
-	var links, channels string
+	var links, channels, ranges string
 	var created, updated int64
 	err := row.Scan(&w.ID, &w.Slug, &w.Name, &w.Timezone, &w.Branding.PageTitle, &w.Branding.LogoURL,
 		&w.Branding.FaviconURL, &w.Branding.BrandColor, &links, &w.Branding.HideBadge, &w.Revision, &created, &updated, &w.PublicAttackDetails, &w.MailFrom,
-		&channels)
+		&channels, &w.Language, &w.Access.Private, &w.Access.PasswordHash, &ranges, &w.Access.Key)
 	if err != nil {
 		return nil, err
+	}
+	w.Access.HasPassword = w.Access.PasswordHash != ""
+	w.Access.IPRanges = []string{}
+	if ranges != "" {
+		if err := json.Unmarshal([]byte(ranges), &w.Access.IPRanges); err != nil {
+			return nil, fmt.Errorf("workspace %s access ranges: %w", w.ID, err)
+		}
 	}
 	w.SubscribeChannels = sw.DefaultSubscribeChannels
 	if channels != "" {
@@ -88,11 +98,12 @@ func (tx *Tx) CreateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	w.ID = sw.NewID(sw.PrefixWorkspace)
 	w.Revision = 1
 	w.CreatedAt, w.UpdatedAt = tx.now, tx.now
+	w.Access.Key = newAccessKey()
 	_, err = tx.db.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		w.ID, w.Slug, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL,
 		w.Branding.BrandColor, string(links), w.Branding.HideBadge, w.Revision, ts(w.CreatedAt), ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom,
-		channelsJSON(w.SubscribeChannels))
+		channelsJSON(w.SubscribeChannels), w.Language, w.Access.Private, w.Access.PasswordHash, rangesJSON(w.Access.IPRanges), w.Access.Key)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("workspace slug %q is taken: %w", w.Slug, ErrConflict)
 	}
@@ -102,7 +113,9 @@ func (tx *Tx) CreateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	return nil
 }
 
-// UpdateWorkspace saves a workspace's name, timezone and branding.
+// UpdateWorkspace saves a workspace's name, timezone, branding, language
+// and who may read its page (w.Access as given: its password hash and
+// key included).
 func (tx *Tx) UpdateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	if err := sw.CheckText("name", w.Name, sw.MaxNameLen, true); err != nil {
 		return err
@@ -119,9 +132,11 @@ func (tx *Tx) UpdateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	w.UpdatedAt = tx.now
 	res, err := tx.db.ExecContext(ctx, `UPDATE workspaces SET name = $2, timezone = $3, page_title = $4, logo_url = $5,
 		favicon_url = $6, brand_color = $7, footer_links = $8, hide_badge = $9, updated_at = $10, public_attack_details = $11, mail_from = $12,
-		subscribe_channels = $13 WHERE id = $1`,
+		subscribe_channels = $13, language = $14, private = $15, access_password_hash = $16, access_ip_ranges = $17, access_key = $18
+		WHERE id = $1`,
 		w.ID, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL, w.Branding.BrandColor,
-		string(links), w.Branding.HideBadge, ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom, channelsJSON(w.SubscribeChannels))
+		string(links), w.Branding.HideBadge, ts(w.UpdatedAt), w.PublicAttackDetails, w.MailFrom, channelsJSON(w.SubscribeChannels),
+		w.Language, w.Access.Private, w.Access.PasswordHash, rangesJSON(w.Access.IPRanges), w.Access.Key)
 	if err := affectedOne(res, err, "workspace", w.ID); err != nil {
 		return err
 	}
@@ -153,6 +168,22 @@ func (tx *Tx) DeleteWorkspace(ctx context.Context, id string) error {
 	}
 	tx.pageChanged(id)
 	return nil
+}
+
+// rangesJSON stores a page's access ranges ("" for none).
+func rangesJSON(r []string) string {
+	if len(r) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(r) // a list of strings always encodes
+	return string(b)
+}
+
+// newAccessKey makes a workspace's key for access cookies.
+func newAccessKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
+	return hex.EncodeToString(b)
 }
 
 // channelsJSON stores a page's subscription kinds ("" for the default).
