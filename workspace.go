@@ -231,3 +231,11 @@ func CheckLink(field, v string) error {
 	}
 	return nil
 }
+
+// PageInvite lets one address read a private page: it is sent a link
+// that opens the page, and may ask for a new one.
+type PageInvite struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+}

@@ -191,11 +191,20 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	var draining atomic.Bool
-	handler, answerer, err := web.NewWithAnswerer(web.Deps{Log: log, Store: st, API: api.New(st, log, api.WithAutomation(automator), api.WithObserver(mx), api.WithMonitor(mon),
-		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)), Registry: reg, Hub: hub,
+	apiOpts := []api.Option{api.WithAutomation(automator), api.WithObserver(mx), api.WithMonitor(mon),
+		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)}
+	deps := web.Deps{Log: log, Store: st, Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
 		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,
-		Clients: ratelimit.Clients{Trusted: srv.Trusted}, MaxStreams: srv.MaxEventStreams, MaxStreamsPerClient: srv.MaxEventStreamsPerClient})
+		Clients: ratelimit.Clients{Trusted: srv.Trusted}, MaxStreams: srv.MaxEventStreams, MaxStreamsPerClient: srv.MaxEventStreamsPerClient}
+	if mailer != nil {
+		// Private pages' invitation links go out at once, not queued:
+		// whoever asks learns then whether the mail left.
+		apiOpts = append(apiOpts, api.WithPageInvites(mailer, links.Key, from, srv.BaseURL))
+		deps.Mailer, deps.MailFrom = mailer, from
+	}
+	deps.API = api.New(st, log, apiOpts...)
+	handler, answerer, err := web.NewWithAnswerer(deps)
 	if err != nil {
 		ln.Close()
 		return err

@@ -14,6 +14,7 @@ type componentInput struct {
 	GroupID     *string             `json:"group_id"`
 	Position    *int                `json:"position"`
 	Status      *sw.ComponentStatus `json:"status"`
+	Private     *bool               `json:"private"`
 }
 
 // apply copies the given fields onto c.
@@ -24,6 +25,7 @@ func (in *componentInput) apply(c *sw.Component) {
 	setIf(&c.GroupID, in.GroupID)
 	setIf(&c.Position, in.Position)
 	setIf(&c.Status, in.Status)
+	setIf(&c.Private, in.Private)
 }
 
 func setIf[T any](dst *T, src *T) {

@@ -54,6 +54,15 @@ func fill(t *testing.T, e *env, slug string) fixture {
 	f.ids["/api/v1/incident-templates/"] = tpl["id"].(string)
 	d := e.must(201, "POST", "/api/v1/domains", key, map[string]any{"hostname": "status." + slug + ".example.com"})
 	f.ids["/api/v1/domains/"] = d["id"].(string)
+	if err := e.store.Tx(context.Background(), func(tx *store.Tx) error {
+		inv, err := tx.CreatePageInvite(context.Background(), ws, "reader@"+slug+".example.com")
+		if err == nil {
+			f.ids["/api/v1/page-access/invites/"] = inv.ID
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -107,6 +116,10 @@ func bodyFor(method, pattern string) any {
 		return map[string]any{"component": "edge", "name": "x", "type": "tcp", "target": "x.example.com:80", "nodes": []string{"*"}}
 	case strings.HasPrefix(pattern, "/api/v1/api-keys"):
 		return map[string]any{"name": "x", "role": "viewer"}
+	case pattern == "/api/v1/page-access":
+		return map[string]any{"private": true, "password": "correct horse battery"}
+	case strings.HasPrefix(pattern, "/api/v1/page-access/invites"):
+		return map[string]any{"email": "reader@example.com"}
 	}
 	return map[string]any{"name": "x"}
 }

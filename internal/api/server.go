@@ -29,6 +29,7 @@ type Server struct {
 	guard   *notify.Guard
 	checker *domains.Checker
 	mon     *monitor.Monitor
+	invites *invites
 }
 
 // WithMonitor records check results from agents with m.
@@ -134,6 +135,11 @@ func (s *Server) table() []route {
 
 		{"GET", "/api/v1/workspace", viewer, s.getWorkspace, false},
 		{"PATCH", "/api/v1/workspace", admin, s.patchWorkspace, false},
+		{"GET", "/api/v1/page-access", admin, s.getPageAccess, false},
+		{"PUT", "/api/v1/page-access", admin, s.putPageAccess, false},
+		{"GET", "/api/v1/page-access/invites", admin, s.listPageInvites, false},
+		{"POST", "/api/v1/page-access/invites", admin, s.createPageInvite, false},
+		{"DELETE", "/api/v1/page-access/invites/{id}", admin, s.deletePageInvite, false},
 
 		{"GET", "/api/v1/groups", viewer, listOf(s.store.Groups), false},
 		{"POST", "/api/v1/groups", editor, s.createGroup, false},

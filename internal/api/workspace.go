@@ -24,6 +24,7 @@ type workspaceInput struct {
 	PublicAttackDetails *bool          `json:"public_attack_details"`
 	MailFrom            *string        `json:"mail_from"`
 	SubscribeChannels   *[]string      `json:"subscribe_channels"`
+	Language            *string        `json:"language"`
 }
 
 func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -52,6 +53,7 @@ func (s *Server) patchWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 		setIf(&ws.PublicAttackDetails, in.PublicAttackDetails)
 		setIf(&ws.MailFrom, in.MailFrom)
 		setIf(&ws.SubscribeChannels, in.SubscribeChannels)
+		setIf(&ws.Language, in.Language)
 		if err := ws.CheckSettings(); err != nil {
 			return "", nil, err
 		}

@@ -20,7 +20,7 @@ import (
 
 // Answerer answers public page GETs from prepared bytes (web.Answerer).
 type Answerer interface {
-	Answer(ctx context.Context, method, host, path, query, acceptEncoding, ifNoneMatch, revision string) (web.PublicAnswer, bool)
+	Answer(ctx context.Context, method, host, path, query, acceptEncoding, acceptLanguage, ifNoneMatch, revision string) (web.PublicAnswer, bool)
 }
 
 // Server is the front on one listener.
@@ -37,7 +37,8 @@ func New(a Answerer, h http.Handler, log *slog.Logger, onShutdown func()) *Serve
 	handle := func(ctx *fasthttp.RequestCtx) {
 		req := &ctx.Request.Header
 		ans, ok := a.Answer(ctx, string(req.Method()), string(req.Host()), string(ctx.Path()), string(ctx.URI().QueryString()),
-			string(req.Peek("Accept-Encoding")), string(req.Peek("If-None-Match")), string(req.Peek("X-Stormwatch-Revision")))
+			string(req.Peek("Accept-Encoding")), string(req.Peek("Accept-Language")), string(req.Peek("If-None-Match")),
+			string(req.Peek("X-Stormwatch-Revision")))
 		if !ok {
 			fallback(ctx)
 			return

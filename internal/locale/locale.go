@@ -209,15 +209,26 @@ func Choose(explicit, acceptLanguage, fallback string) *Locale {
 	if l, ok := locales[strings.ToLower(explicit)]; ok {
 		return l
 	}
-	if acceptLanguage != "" {
-		tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
-		if err == nil && len(tags) > 0 {
-			if _, i, conf := matcher.Match(tags...); conf != language.No {
-				return ordered[i]
-			}
-		}
+	if l, ok := Match(acceptLanguage); ok {
+		return l
 	}
 	return Or(fallback)
+}
+
+// Match returns the catalogue's best match for an Accept-Language
+// header, and whether anything in it matched at all.
+func Match(acceptLanguage string) (*Locale, bool) {
+	if acceptLanguage == "" {
+		return nil, false
+	}
+	tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+	if err != nil || len(tags) == 0 {
+		return nil, false
+	}
+	if _, i, conf := matcher.Match(tags...); conf != language.No {
+		return ordered[i], true
+	}
+	return nil, false
 }
 
 // T translates text (an English source text, with fmt verbs for args).

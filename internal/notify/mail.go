@@ -11,6 +11,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/locale"
 )
 
 // Mail is a rendered message, before it meets an SMTP library: pure data,
@@ -46,13 +47,13 @@ type MailContext struct {
 var templateFS embed.FS
 
 var (
-	textMail = texttemplate.Must(texttemplate.New("mail.txt").Funcs(texttemplate.FuncMap{"label": sw.StatusLabel}).
-			ParseFS(templateFS, "templates/mail.txt"))
-	htmlMail = htmltemplate.Must(htmltemplate.New("mail.html").Funcs(htmltemplate.FuncMap{"label": sw.StatusLabel}).
-			ParseFS(templateFS, "templates/mail.html"))
+	textMail = texttemplate.Must(texttemplate.New("mail.txt").ParseFS(templateFS, "templates/mail.txt"))
+	htmlMail = htmltemplate.Must(htmltemplate.New("mail.html").ParseFS(templateFS, "templates/mail.html"))
 )
 
 type mailView struct {
+	// L speaks the subscriber's language.
+	L                                   *locale.Locale
 	PageName, BrandColor, LogoURL, Root string
 	Kind                                string
 	Heading, Title, Message, Link       string
@@ -61,7 +62,12 @@ type mailView struct {
 	ConfirmURL                          string
 	ManageURL, UnsubscribeURL           string
 	Footer                              []sw.Component
+	// ActionURL and ActionLabel are the mail's one button (an invitation).
+	ActionURL, ActionLabel string
 }
+
+// Label is a status in the mail's language.
+func (v *mailView) Label(status string) string { return v.L.T(sw.StatusLabel(status)) }
 
 // ComposeMail renders event ev for email subscriber sub as delivery id.
 func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc MailContext) (*Mail, error) {
@@ -73,10 +79,16 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 	if err != nil {
 		loc = time.UTC
 	}
-	when := func(t time.Time) string { return t.In(loc).Format("Mon 2 Jan 2006 15:04 MST") }
+	// A subscriber hears in the language they subscribed in; older
+	// subscribers in the page's.
+	l := locale.Or(mc.Workspace.Language)
+	if sub.Language != "" {
+		l = locale.Or(sub.Language)
+	}
+	when := func(t time.Time) string { return l.DateTime(t.In(loc)) }
 	m := &Mail{From: mc.From, FromName: mc.Workspace.PageName(), To: sub.Email, MessageID: id + "@" + host,
 		ListID: mc.Workspace.Slug + ".status." + host}
-	v := mailView{PageName: mc.Workspace.PageName(), BrandColor: mc.Workspace.Branding.BrandColor, LogoURL: mc.Workspace.Branding.LogoURL,
+	v := mailView{L: l, PageName: mc.Workspace.PageName(), BrandColor: mc.Workspace.Branding.BrandColor, LogoURL: mc.Workspace.Branding.LogoURL,
 		Root: mc.Root, Kind: ev.Kind, Footer: mc.Components,
 		ManageURL: mc.Links.Manage(mc.Root, sub.ID), UnsubscribeURL: mc.Links.Unsubscribe(mc.Root, sub.ID)}
 	// The first mail about a subject has a Message-ID every later one can
@@ -91,18 +103,18 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 	}
 	switch {
 	case ev.Kind == sw.EventSubscriptionConfirm:
-		m.Subject = "Confirm your subscription to " + v.PageName
-		v.Heading, v.Title = "Confirm your subscription", v.PageName
+		m.Subject = l.T("Confirm your subscription to %s", v.PageName)
+		v.Heading, v.Title = l.T("Confirm your subscription"), v.PageName
 		v.ConfirmURL = mc.Links.Confirm(mc.Root, sub.ID, mc.Now)
 		v.ManageURL, v.UnsubscribeURL = "", ""
 	case ev.Incident != nil:
 		inc := ev.Incident
-		v.Heading, v.Title, v.Message = sw.StatusLabel(string(inc.Status)), inc.Title, LatestMessage(inc)
+		v.Heading, v.Title, v.Message = v.Label(string(inc.Status)), inc.TitleTranslations.In(l.Code, inc.Title), LatestMessageIn(inc, l.Code)
 		v.Link, v.When = mc.Root+"/incidents/"+inc.ID, when(inc.CreatedAt)
 		for _, c := range inc.Components {
-			v.Affected = append(v.Affected, c.Name+": "+sw.StatusLabel(string(c.Status)))
+			v.Affected = append(v.Affected, c.Name+": "+v.Label(string(c.Status)))
 		}
-		m.Subject = "[" + v.Heading + "] " + inc.Title
+		m.Subject = "[" + v.Heading + "] " + v.Title
 		thread(inc.ID, ev.Kind == sw.EventIncidentCreated)
 		m.Unsubscribe = v.UnsubscribeURL
 	case ev.Maintenance != nil:
@@ -120,13 +132,13 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 		}
 		switch ev.Kind {
 		case sw.EventMaintenanceScheduled:
-			v.Heading = "Scheduled maintenance"
+			v.Heading = l.T("Scheduled maintenance")
 		case sw.EventMaintenanceReminder:
-			v.Heading = "Maintenance in " + ev.Reminder
+			v.Heading = l.T("Maintenance in %s", ev.Reminder)
 		case sw.EventMaintenanceStarted:
-			v.Heading = "Maintenance started"
+			v.Heading = l.T("Maintenance started")
 		default:
-			v.Heading = "Maintenance completed"
+			v.Heading = l.T("Maintenance completed")
 		}
 		m.Subject = "[" + v.Heading + "] " + mt.Title
 		thread(mt.ID, ev.Kind == sw.EventMaintenanceScheduled)
@@ -135,11 +147,34 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 		return nil, fmt.Errorf("event %s (%s) has nothing to mail", ev.ID, ev.Kind)
 	}
 	var text, html bytes.Buffer
-	if err := textMail.Execute(&text, v); err != nil {
+	if err := textMail.Execute(&text, &v); err != nil {
 		return nil, fmt.Errorf("render mail text: %w", err)
 	}
-	if err := htmlMail.Execute(&html, v); err != nil {
+	if err := htmlMail.Execute(&html, &v); err != nil {
 		return nil, fmt.Errorf("render mail html: %w", err)
+	}
+	m.Text, m.HTML = strings.TrimSpace(text.String())+"\n", html.String()
+	return m, nil
+}
+
+// ComposeInvite renders the mail that gives address a link to workspace
+// w's private page, in language lang.
+func ComposeInvite(w *sw.Workspace, address, link, from, lang string) (*Mail, error) {
+	l := locale.Or(lang)
+	v := mailView{L: l, PageName: w.PageName(), BrandColor: w.Branding.BrandColor, LogoURL: w.Branding.LogoURL, Kind: "page.invite",
+		Heading: l.T("Your link to %s", w.PageName()), Title: w.PageName(),
+		Message:   l.T("You are invited to read the status page of %s. This link opens it in your browser for 7 days:", w.PageName()),
+		ActionURL: link, ActionLabel: l.T("Open the status page")}
+	m := &Mail{From: from, FromName: w.PageName(), To: address, Subject: v.Heading, MessageID: sw.NewID("inv_") + "@stormwatch.invalid"}
+	if u, err := url.Parse(link); err == nil && u.Hostname() != "" {
+		m.MessageID = strings.TrimSuffix(m.MessageID, "stormwatch.invalid") + u.Hostname()
+	}
+	var text, html bytes.Buffer
+	if err := textMail.Execute(&text, &v); err != nil {
+		return nil, fmt.Errorf("render invite text: %w", err)
+	}
+	if err := htmlMail.Execute(&html, &v); err != nil {
+		return nil, fmt.Errorf("render invite html: %w", err)
 	}
 	m.Text, m.HTML = strings.TrimSpace(text.String())+"\n", html.String()
 	return m, nil

@@ -55,7 +55,11 @@ type payload struct {
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // LatestMessage is the text of an incident's newest update.
-func LatestMessage(inc *sw.Incident) string {
+func LatestMessage(inc *sw.Incident) string { return LatestMessageIn(inc, "") }
+
+// LatestMessageIn is LatestMessage in language lang, when the update has
+// a translation.
+func LatestMessageIn(inc *sw.Incident, lang string) string {
 	if len(inc.Updates) == 0 {
 		return ""
 	}
@@ -65,7 +69,7 @@ func LatestMessage(inc *sw.Incident) string {
 			newest = u
 		}
 	}
-	return newest.Message
+	return newest.MessageTranslations.In(lang, newest.Message)
 }
 
 // WebhookBody renders ev in stormwatch's webhook format; root is the

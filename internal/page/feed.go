@@ -25,28 +25,28 @@ type entry struct {
 // ids, so they stay the same whichever host serves the feed.
 func entries(snap *sw.Snapshot, site Site) []entry {
 	loc := location(&snap.Workspace)
+	l := site.localeOf(&snap.Workspace)
 	urn := "urn:stormwatch:" + snap.Workspace.ID + ":"
 	var out []entry
 	for _, inc := range snap.Incidents {
 		var b strings.Builder
 		if pm := inc.Postmortem; pm != nil && pm.PublishedAt != nil {
-			b.WriteString("<h3>Post-mortem</h3>" + string(RenderMarkdown(pm.Markdown)))
+			b.WriteString("<h3>" + html.EscapeString(l.T("Post-mortem")) + "</h3>" + string(RenderMarkdown(pm.Markdown)))
 		}
 		for _, u := range inc.Updates {
-			b.WriteString("<p><small>" + html.EscapeString(u.CreatedAt.In(loc).Format("Jan 2, 15:04 MST")) + "</small><br><strong>" +
-				html.EscapeString(sw.StatusLabel(string(u.Status))) + "</strong> - " + html.EscapeString(u.Message) + "</p>")
+			b.WriteString("<p><small>" + html.EscapeString(l.Short(u.CreatedAt.In(loc))) + "</small><br><strong>" +
+				html.EscapeString(l.T(sw.StatusLabel(string(u.Status)))) + "</strong> - " + html.EscapeString(u.MessageTranslations.In(l.Code, u.Message)) + "</p>")
 		}
-		out = append(out, entry{id: urn + "incident:" + inc.ID, title: inc.Title, link: site.RootURL + "/incidents/" + inc.ID,
+		out = append(out, entry{id: urn + "incident:" + inc.ID, title: inc.TitleTranslations.In(l.Code, inc.Title), link: site.RootURL + "/incidents/" + inc.ID,
 			content: b.String(), published: inc.CreatedAt, updated: inc.UpdatedAt})
 	}
 	for _, m := range snap.Maintenances {
-		content := "<p><strong>" + html.EscapeString(sw.StatusLabel(string(m.State))) + "</strong> - " +
-			html.EscapeString(m.StartsAt.In(loc).Format("Jan 2, 15:04")) + " to " +
-			html.EscapeString(m.EndsAt.In(loc).Format("Jan 2, 15:04 MST")) + "</p>"
+		content := "<p><strong>" + html.EscapeString(l.T(sw.StatusLabel(string(m.State)))) + "</strong> - " +
+			html.EscapeString(l.T("%s to %s", l.Short(m.StartsAt.In(loc)), l.Short(m.EndsAt.In(loc)))) + "</p>"
 		if m.Message != "" {
 			content += "<p>" + html.EscapeString(m.Message) + "</p>"
 		}
-		out = append(out, entry{id: urn + "maintenance:" + m.ID, title: "Maintenance: " + m.Title,
+		out = append(out, entry{id: urn + "maintenance:" + m.ID, title: l.T("Maintenance: %s", m.Title),
 			link: site.RootURL + "/maintenance/" + m.ID, content: content, published: m.CreatedAt, updated: m.UpdatedAt})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -95,7 +95,8 @@ type atomFeed struct {
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func renderAtom(snap *sw.Snapshot, site Site) ([]byte, error) {
-	f := atomFeed{Lang: "en", ID: "urn:stormwatch:" + snap.Workspace.ID + ":history", Title: snap.Workspace.PageTitle() + " - incident history",
+	l := site.localeOf(&snap.Workspace)
+	f := atomFeed{Lang: l.Code, ID: "urn:stormwatch:" + snap.Workspace.ID + ":history", Title: l.T("%s - incident history", pageTitle(&snap.Workspace, l)),
 		Updated: rfc3339(lastChange(snap)), Author: snap.Workspace.PageName(),
 		Links: []atomLink{{Href: site.RootURL + "/", Rel: "alternate", Type: "text/html"}, {Href: site.RootURL + "/feed.xml", Rel: "self", Type: "application/atom+xml"}}}
 	for _, e := range entries(snap, site) {
@@ -137,11 +138,12 @@ func renderRSS(snap *sw.Snapshot, site Site) ([]byte, error) {
 	var f rssFeed
 	f.Version, f.Atom = "2.0", "http://www.w3.org/2005/Atom"
 	c := &f.Channel
-	c.Title = snap.Workspace.PageTitle() + " - incident history"
+	l := site.localeOf(&snap.Workspace)
+	c.Title = l.T("%s - incident history", pageTitle(&snap.Workspace, l))
 	c.Link = site.RootURL + "/"
 	c.Self = atomLink{Href: site.RootURL + "/feed.rss", Rel: "self", Type: "application/rss+xml"}
-	c.Description = "Incidents and maintenance of " + snap.Workspace.PageName()
-	c.Language = "en"
+	c.Description = l.T("Incidents and maintenance of %s", snap.Workspace.PageName())
+	c.Language = l.Code
 	c.PubDate = lastChange(snap).UTC().Format(time.RFC1123Z)
 	for _, e := range entries(snap, site) {
 		c.Items = append(c.Items, rssItem{Title: e.title, Link: e.link, GUID: rssGUID{IsPermaLink: "false", Body: e.id},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/locale"
 )
 
 //go:embed templates/page.html
@@ -36,6 +37,7 @@ type updateView struct {
 }
 
 type incidentView struct {
+	L *locale.Locale
 	Title, Link, Impact, ImpactLabel, StatusLabel, Components string
 	DuringMaintenance                                         bool
 	Started                                                   timeView
@@ -46,6 +48,7 @@ type incidentView struct {
 }
 
 type maintenanceView struct {
+	L *locale.Locale
 	Title, Link, Message, StateLabel, Components string
 	Starts, Ends                                 timeView
 }
@@ -69,6 +72,7 @@ type uptimeView struct {
 }
 
 type componentView struct {
+	L *locale.Locale
 	Name, Description, Status, Label string
 	// Link is the component's own page, for components with a check.
 	Link   string
@@ -100,8 +104,24 @@ type monthView struct {
 	Maintenances []maintenanceView
 }
 
+// langLink is one entry of the language switcher.
+type langLink struct {
+	Code, Name string
+	Current    bool
+}
+
 type view struct {
 	Title, Name, Prefix, Brand string
+	// L speaks the page's language; Lang and Dir go on <html>.
+	L         *locale.Locale
+	Lang, Dir string
+	// Q keeps a language chosen with ?lang= on the page's own links.
+	Q     string
+	Langs []langLink
+	// NoIndex keeps private pages out of search engines.
+	NoIndex bool
+	// Powered is the "Powered by stormwatch" line with its link.
+	Powered template.HTML
 	// Heading is the page's own title: the branding title as set, or
 	// "<name> status".
 	Heading  string
@@ -124,12 +144,13 @@ type view struct {
 type renderer struct {
 	snap  *sw.Snapshot
 	site  Site
+	l     *locale.Locale
 	loc   *time.Location
 	names map[string]string // component slug -> name
 }
 
 func (r *renderer) time(t time.Time) timeView {
-	return timeView{ISO: t.UTC().Format(time.RFC3339), Local: t.In(r.loc).Format("Jan 2, 2006 15:04 MST"),
+	return timeView{ISO: t.UTC().Format(time.RFC3339), Local: r.l.DateTime(t.In(r.loc)),
 		UTC: t.UTC().Format("2006-01-02 15:04 UTC")}
 }
 
@@ -138,11 +159,12 @@ func (r *renderer) incident(inc *sw.Incident) incidentView {
 	for i, c := range inc.Components {
 		names[i] = c.Name
 	}
-	v := incidentView{Title: inc.Title, Link: r.site.Prefix + "/incidents/" + inc.ID, Impact: string(inc.Impact),
-		ImpactLabel: impactLabel(inc.Impact), StatusLabel: sw.StatusLabel(string(inc.Status)), Components: strings.Join(names, ", "),
+	v := incidentView{L: r.l, Title: inc.TitleTranslations.In(r.l.Code, inc.Title), Link: r.link("/incidents/" + inc.ID), Impact: string(inc.Impact),
+		ImpactLabel: r.l.T(impactLabel(inc.Impact)), StatusLabel: r.label(string(inc.Status)), Components: strings.Join(names, ", "),
 		DuringMaintenance: r.duringMaintenance(inc), Started: r.time(inc.CreatedAt)}
 	for _, u := range inc.Updates {
-		v.Updates = append(v.Updates, updateView{Label: sw.StatusLabel(string(u.Status)), Message: u.Message, At: r.time(u.CreatedAt)})
+		v.Updates = append(v.Updates, updateView{Label: r.label(string(u.Status)), Message: u.MessageTranslations.In(r.l.Code, u.Message),
+			At: r.time(u.CreatedAt)})
 	}
 	return v
 }
@@ -165,6 +187,13 @@ func (r *renderer) duringMaintenance(inc *sw.Incident) bool {
 	return false
 }
 
+// label is a status in the page's words.
+func (r *renderer) label(status string) string { return r.l.T(sw.StatusLabel(status)) }
+
+// link is a path under the page root, keeping an explicit language.
+func (r *renderer) link(path string) string { return r.site.Prefix + path + r.site.query() }
+
+// impactLabel is an impact as a text of the catalogue.
 func impactLabel(i sw.Impact) string {
 	switch i {
 	case sw.ImpactCritical:
@@ -182,8 +211,8 @@ func (r *renderer) maintenance(m *sw.Maintenance) maintenanceView {
 	for _, slug := range m.Components {
 		names = append(names, r.names[slug])
 	}
-	return maintenanceView{Title: m.Title, Link: r.site.Prefix + "/maintenance/" + m.ID, Message: m.Message,
-		StateLabel: sw.StatusLabel(string(m.State)), Components: strings.Join(names, ", "), Starts: r.time(m.StartsAt), Ends: r.time(m.EndsAt)}
+	return maintenanceView{L: r.l, Title: m.Title, Link: r.link("/maintenance/" + m.ID), Message: m.Message,
+		StateLabel: r.label(string(m.State)), Components: strings.Join(names, ", "), Starts: r.time(m.StartsAt), Ends: r.time(m.EndsAt)}
 }
 
 var dayClass = map[sw.ComponentStatus]string{sw.Operational: "op", sw.DegradedPerformance: "deg", sw.PartialOutage: "part",
@@ -196,7 +225,7 @@ var dayClass = map[sw.ComponentStatus]string{sw.Operational: "op", sw.DegradedPe
 // stays small.
 func (r *renderer) component(c *sw.Component) *componentView {
 	u := ComputeUptime(c, r.snap.History[c.ID], r.snap.Measured[c.ID], r.snap.Incidents, r.snap.Now, r.loc)
-	uv := &uptimeView{Width: UptimeDays*4 - 1, Percent: formatPercent(u.Percent)}
+	uv := &uptimeView{Width: UptimeDays*4 - 1, Percent: r.l.Percent(u.Percent)}
 	first := -1
 	for i, d := range u.Days {
 		class, title := "none", ""
@@ -206,12 +235,12 @@ func (r *renderer) component(c *sw.Component) *componentView {
 			}
 			class = dayClass[d.Worst]
 			if d.Worst != sw.Operational || d.Uptime < 1 || len(d.Incidents) > 0 {
-				title = d.Date.Format("Jan 2, 2006") + ": " + formatPercent(100*d.Uptime) + " uptime"
+				title = r.l.T("%s: %s uptime", r.l.Date(d.Date), r.l.Percent(100*d.Uptime))
 				if d.Worst != sw.Operational {
-					title += ", " + strings.ToLower(sw.StatusLabel(string(d.Worst)))
+					title += " • " + r.label(string(d.Worst))
 				}
 				for _, inc := range d.Incidents {
-					title += " • " + inc.Title
+					title += " • " + inc.TitleTranslations.In(r.l.Code, inc.Title)
 				}
 			}
 		}
@@ -226,19 +255,18 @@ func (r *renderer) component(c *sw.Component) *componentView {
 	}
 	switch {
 	case first < 0:
-		uv.Label = "no uptime data yet"
+		uv.Label = r.l.T("No uptime data yet")
 	case first > 0:
-		uv.Label = fmt.Sprintf("%s uptime over the past %d days (no data before %s)", uv.Percent, UptimeDays-first,
-			u.Days[first].Date.Format("Jan 2, 2006"))
+		uv.Label = r.l.T("%s uptime over the past %d days (no data before %s)", uv.Percent, UptimeDays-first, r.l.Date(u.Days[first].Date))
 	default:
-		uv.Label = uv.Percent + " uptime over the past 90 days"
+		uv.Label = r.l.T("%s uptime over the past 90 days", uv.Percent)
 	}
 	if len(uv.Trouble) == 0 && first >= 0 {
-		uv.Label += ", every day operational"
+		uv.Label += ", " + r.l.T("every day operational")
 	}
-	cv := &componentView{Name: c.Name, Description: c.Description, Status: string(c.Status), Label: sw.StatusLabel(string(c.Status)), Uptime: uv}
+	cv := &componentView{L: r.l, Name: c.Name, Description: c.Description, Status: string(c.Status), Label: r.label(string(c.Status)), Uptime: uv}
 	if r.snap.Latency[c.ID] != nil {
-		cv.Link = r.site.Prefix + "/components/" + c.Slug
+		cv.Link = r.link("/components/" + c.Slug)
 	}
 	return cv
 }
@@ -267,7 +295,7 @@ func (r *renderer) chart(s *sw.LatencySeries) *chartView {
 		}
 	}
 	if cv.Runs == 0 {
-		cv.Label = "No check runs in the last 24 hours"
+		cv.Label = r.l.T("No check runs in the last 24 hours")
 		return cv
 	}
 	scale := 1.0
@@ -283,8 +311,8 @@ func (r *renderer) chart(s *sw.LatencySeries) *chartView {
 		}
 		x := i*chartStep + chartStep/2
 		if p.Fails > 0 {
-			cv.Failed = append(cv.Failed, barView{X: i * chartStep, W: chartStep, Title: fmt.Sprintf("%s: %d of %d checks failed",
-				p.At.In(r.loc).Format("15:04"), p.Fails, p.Runs)})
+			cv.Failed = append(cv.Failed, barView{X: i * chartStep, W: chartStep, Title: r.l.T("%s: %d of %d checks failed",
+				r.l.Clock(p.At.In(r.loc)), p.Fails, p.Runs)})
 		}
 		if p.Runs == p.Fails {
 			pen = false
@@ -302,7 +330,7 @@ func (r *renderer) chart(s *sw.LatencySeries) *chartView {
 		cv.Mean = fmt.Sprintf("%.0f ms", sum/float64(passed))
 	}
 	cv.Max = fmt.Sprintf("%.0f ms", peak)
-	cv.Label = fmt.Sprintf("Response time of %s over the last 24 hours: mean %s, highest ten-minute mean %s; %d of %d checks failed",
+	cv.Label = r.l.T("Response time of %s over the last 24 hours: mean %s, highest ten-minute mean %s; %d of %d checks failed",
 		s.Check, cv.Mean, cv.Max, cv.Fails, cv.Runs)
 	return cv
 }
@@ -323,32 +351,34 @@ func (r *renderer) componentPage(slug string) *view {
 	return nil
 }
 
-func formatPercent(p float64) string {
-	s := fmt.Sprintf("%.2f%%", p)
-	if p < 100 && s == "100.00%" {
-		s = "99.99%" // never round a real outage up to perfection
-	}
-	return s
-}
-
 func (r *renderer) base(title string) *view {
 	w := &r.snap.Workspace
 	brand := w.Branding.BrandColor
 	if brand == "" {
 		brand = "#0969da"
 	}
-	name, heading := w.PageName(), w.PageTitle()
+	name, heading := w.PageName(), pageTitle(w, r.l)
 	if title == "" {
 		title = heading
 	} else {
 		title += " · " + heading
 	}
-	return &view{Title: title, Name: name, Heading: heading, Prefix: r.site.Prefix, Brand: brand, Revision: w.Revision, Branding: w.Branding,
-		Badge: r.site.Badge && !w.Branding.HideBadge, Overall: Overall(r.snap)}
+	overall := Overall(r.snap)
+	overall.Description = r.l.T(overall.Description)
+	v := &view{Title: title, Name: name, Heading: heading, Prefix: r.site.Prefix, Brand: brand, Revision: w.Revision, Branding: w.Branding,
+		Badge: r.site.Badge && !w.Branding.HideBadge, Overall: overall, L: r.l, Lang: r.l.Code, Dir: r.l.Dir, Q: r.site.query(),
+		NoIndex: r.site.NoIndex}
+	// The catalogue is ours, so its text is escaped and the link put in.
+	v.Powered = template.HTML(strings.Replace(template.HTMLEscapeString(r.l.T("Powered by %s", "{link}")), "{link}",
+		`<a href="https://github.com/stormwatch/stormwatch" rel="noopener">stormwatch</a>`, 1))
+	for _, l := range locale.All() {
+		v.Langs = append(v.Langs, langLink{Code: l.Code, Name: l.Name, Current: l == r.l})
+	}
+	return v
 }
 
 func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
-	r := &renderer{snap: snap, site: site, loc: location(&snap.Workspace), names: map[string]string{}}
+	r := &renderer{snap: snap, site: site, l: site.localeOf(&snap.Workspace), loc: location(&snap.Workspace), names: map[string]string{}}
 	for _, c := range snap.Components {
 		r.names[c.Slug] = c.Name
 	}
@@ -369,7 +399,7 @@ func renderHTML(snap *sw.Snapshot, site Site, path string) ([]byte, error) {
 					at := r.time(*pm.PublishedAt)
 					iv.PostmortemAt = &at
 				}
-				kind, v = "incident", r.base(snap.Incidents[i].Title)
+				kind, v = "incident", r.base(iv.Title)
 				v.Incident = &iv
 			}
 		}
@@ -413,7 +443,7 @@ func (r *renderer) index() *view {
 			v.Items = append(v.Items, itemView{Component: r.component(it.component)})
 			continue
 		}
-		iv := itemView{Group: it.group.Name, Status: string(it.status), Label: sw.StatusLabel(string(it.status))}
+		iv := itemView{Group: it.group.Name, Status: string(it.status), Label: r.label(string(it.status))}
 		for _, c := range it.children {
 			iv.Children = append(iv.Children, r.component(c))
 		}
@@ -441,10 +471,10 @@ func (r *renderer) index() *view {
 }
 
 func (r *renderer) history() *view {
-	v := r.base("Incident history")
+	v := r.base(r.l.T("Incident history"))
 	idx := map[string]int{}
 	month := func(t time.Time) *monthView {
-		name := t.In(r.loc).Format("January 2006")
+		name := r.l.Month(t.In(r.loc))
 		i, ok := idx[name]
 		if !ok {
 			i = len(v.Months)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/locale"
 )
 
 // ErrNotFound is returned for paths that are not part of a status page.
@@ -27,6 +28,30 @@ type Site struct {
 	RootURL string
 	// Badge shows "Powered by stormwatch" unless the workspace hides it.
 	Badge bool
+	// Lang is the language the page speaks (nil: the workspace's
+	// default); Explicit says it was chosen with ?lang=, so the page's
+	// own links keep it.
+	Lang     *locale.Locale
+	Explicit bool
+	// NoIndex asks search engines to leave the page out (private pages).
+	NoIndex bool
+}
+
+// localeOf is the language the site speaks: its own, else workspace
+// w's default.
+func (s Site) localeOf(w *sw.Workspace) *locale.Locale {
+	if s.Lang == nil {
+		return locale.Or(w.Language)
+	}
+	return s.Lang
+}
+
+// query is what the page's own links carry to keep an explicit language.
+func (s Site) query() string {
+	if !s.Explicit || s.Lang == nil {
+		return ""
+	}
+	return "?lang=" + s.Lang.Code
 }
 
 // Resource is one rendered file of a page.
@@ -74,6 +99,17 @@ func Render(snap *sw.Snapshot, site Site, path string) (*Resource, error) {
 		return nil, err
 	}
 	return &Resource{ContentType: TypeHTML, Body: body}, nil
+}
+
+// Localized reports whether the resource at path speaks the reader's
+// language: the HTML pages and the feeds do; the Statuspage JSON, the
+// badges and the widget's script are the same for everyone.
+func Localized(path string) bool {
+	switch {
+	case strings.HasPrefix(path, "/api/"), strings.HasSuffix(path, ".svg"), path == "/embed.js":
+		return false
+	}
+	return true
 }
 
 // Overall is the page's banner: Statuspage's indicator and description.
@@ -148,4 +184,13 @@ func location(w *sw.Workspace) *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// pageTitle is what the page calls itself in l: the branding title
+// exactly as set, or "<name> status" in l's words.
+func pageTitle(w *sw.Workspace, l *locale.Locale) string {
+	if w.Branding.PageTitle != "" {
+		return w.Branding.PageTitle
+	}
+	return l.T("%s status", w.Name)
 }

@@ -98,7 +98,7 @@ func (tx *Tx) CreateWorkspace(ctx context.Context, w *sw.Workspace) error {
 	w.ID = sw.NewID(sw.PrefixWorkspace)
 	w.Revision = 1
 	w.CreatedAt, w.UpdatedAt = tx.now, tx.now
-	w.Access.Key = newAccessKey()
+	w.Access.Key = NewAccessKey()
 	_, err = tx.db.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		w.ID, w.Slug, w.Name, w.Timezone, w.Branding.PageTitle, w.Branding.LogoURL, w.Branding.FaviconURL,
@@ -179,8 +179,8 @@ func rangesJSON(r []string) string {
 	return string(b)
 }
 
-// newAccessKey makes a workspace's key for access cookies.
-func newAccessKey() string {
+// NewAccessKey makes a workspace's key for access cookies.
+func NewAccessKey() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand never fails on supported platforms
 	return hex.EncodeToString(b)

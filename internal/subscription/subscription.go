@@ -19,6 +19,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
@@ -43,6 +44,8 @@ type Input struct {
 	ChatID     string `json:"chat_id"`
 	RoutingKey string `json:"routing_key"`
 	APIKey     string `json:"api_key"`
+	// Language of the subscriber's mails (default: the page's).
+	Language string `json:"language"`
 }
 
 var (
@@ -107,7 +110,10 @@ func fingerprint(secret string) string {
 // ws with its signing secret (made up when a webhook subscriber brings
 // none). Webhook URLs must pass guard.
 func Build(ctx context.Context, guard *notify.Guard, ws string, in *Input, now time.Time) (*sw.Subscriber, string, error) {
-	sub := &sw.Subscriber{WorkspaceID: ws, Type: in.Type, MinImpact: sw.ImpactNone, Operator: in.Operator}
+	if !locale.Valid(in.Language) {
+		return nil, "", sw.Invalid("language", "must be one of %s", locale.Codes())
+	}
+	sub := &sw.Subscriber{WorkspaceID: ws, Type: in.Type, MinImpact: sw.ImpactNone, Operator: in.Operator, Language: in.Language}
 	if in.MinImpact != nil {
 		sub.MinImpact = *in.MinImpact
 	}

@@ -53,13 +53,14 @@ func (a *Answerer) count(method string, status int) {
 }
 
 // Answer serves a GET or HEAD of host, path (already decoded) and raw
-// query from prepared bytes, choosing the encoding from acceptEncoding and
+// query from prepared bytes, in the language of ?lang= or acceptLanguage,
+// choosing the encoding from acceptEncoding and
 // answering 304 to a matching ifNoneMatch; revision is the
 // X-Stormwatch-Revision a live page asks for. ok is false for anything
 // it does not answer this way — other methods, other paths, the event
 // stream, forms, uploaded assets, redirects, errors — which the Handler
 // answers instead.
-func (a *Answerer) Answer(ctx context.Context, method, host, path, query, acceptEncoding, ifNoneMatch, revision string) (PublicAnswer, bool) {
+func (a *Answerer) Answer(ctx context.Context, method, host, path, query, acceptEncoding, acceptLanguage, ifNoneMatch, revision string) (PublicAnswer, bool) {
 	if method != http.MethodGet && method != http.MethodHead || !clean(path) || !cleanValues(query) {
 		return PublicAnswer{}, false
 	}
@@ -89,7 +90,11 @@ func (a *Answerer) Answer(ctx context.Context, method, host, path, query, accept
 	if err != nil {
 		return PublicAnswer{}, false
 	}
-	f, err := rend.file(rest)
+	if rend.restricted {
+		return PublicAnswer{}, false // who may read what is the Handler's to decide
+	}
+	lang, explicit := a.pub.langs.pick(query, acceptLanguage, rend.snap.Workspace.Language)
+	f, err := rend.file(rest, variant{lang: lang, explicit: explicit})
 	if err != nil {
 		return PublicAnswer{}, false
 	}

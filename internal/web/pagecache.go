@@ -16,6 +16,7 @@ import (
 	"github.com/andybalholm/brotli"
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/live"
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"github.com/stormwatch/stormwatch/internal/page"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"golang.org/x/sync/singleflight"
@@ -29,6 +30,8 @@ type PageStore interface {
 	WorkspaceIDByDomain(ctx context.Context, hostname string) (string, error)
 	Snapshot(ctx context.Context, ws string, since, now time.Time) (*sw.Snapshot, error)
 	Asset(ctx context.Context, ws, id string) (*store.Asset, error)
+	// PageInviteFor finds an address invited to a private page.
+	PageInviteFor(ctx context.Context, ws, address string) (*sw.PageInvite, error)
 }
 
 // historyWindow is how far back a page looks: the 90 days of the uptime
@@ -54,14 +57,32 @@ type file struct {
 }
 
 // rendering is everything served for one workspace at one page root and
-// one revision.
+// one revision, in each variant asked for.
 type rendering struct {
 	rev   int64
 	built time.Time
 	snap  *sw.Snapshot
 	site  page.Site
 	mu    sync.Mutex
-	files map[string]*file
+	files map[fileKey]*file
+	// public is snap as readers without access see it (made on first
+	// use); restricted says whether the page has anything to hide.
+	public     *sw.Snapshot
+	restricted bool
+}
+
+// variant is one way of serving a page: in a language (chosen with
+// ?lang= or not), with or without its private parts.
+type variant struct {
+	lang     *locale.Locale
+	explicit bool
+	// full includes private components: the reader has access.
+	full bool
+}
+
+type fileKey struct {
+	path string
+	variant
 }
 
 type cacheKey struct{ ws, root string }
@@ -128,7 +149,8 @@ func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site, mi
 		if err != nil {
 			return nil, err
 		}
-		nr := &rendering{rev: snap.Workspace.Revision, built: built, snap: snap, site: site, files: map[string]*file{}}
+		nr := &rendering{rev: snap.Workspace.Revision, built: built, snap: snap, site: site, files: map[fileKey]*file{},
+			restricted: snap.Workspace.Access.Restricted(snap.Components)}
 		c.mu.Lock()
 		if old := c.entries[key]; old == nil || old.rev <= nr.rev {
 			c.entries[key] = nr
@@ -156,18 +178,30 @@ func (c *pageCache) rendering(ctx context.Context, ws string, site page.Site, mi
 	}
 }
 
-// file returns the rendered resource at path, rendering and compressing it
-// on first use.
-func (r *rendering) file(path string) (*file, error) {
+// file returns the rendered resource at path in variant v, rendering and
+// compressing it on first use.
+func (r *rendering) file(path string, v variant) (*file, error) {
+	if !page.Localized(path) {
+		v.lang, v.explicit = nil, false // one copy for every language
+	}
+	if !r.restricted {
+		v.full = false // nothing to hide: one copy for everyone
+	}
+	key := fileKey{path, v}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if f, ok := r.files[path]; ok {
-		if f == nil {
-			return nil, page.ErrNotFound
-		}
+	if f, ok := r.files[key]; ok {
 		return f, nil
 	}
-	res, err := page.Render(r.snap, r.site, path)
+	snap, site := r.snap, r.site
+	if !v.full {
+		if r.public == nil {
+			r.public = page.PublicView(r.snap)
+		}
+		snap = r.public
+	}
+	site.Lang, site.Explicit, site.NoIndex = v.lang, v.explicit, r.snap.Workspace.Access.Private
+	res, err := page.Render(snap, site, path)
 	if errors.Is(err, page.ErrNotFound) {
 		// Remember misses of the fixed paths only; arbitrary ids would
 		// let anyone grow the cache.
@@ -176,11 +210,11 @@ func (r *rendering) file(path string) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := newFile(res)
+	f, err := newFile(res, page.Localized(path), r.restricted)
 	if err != nil {
 		return nil, err
 	}
-	r.files[path] = f
+	r.files[key] = f
 	return f, nil
 }
 
@@ -191,7 +225,10 @@ var (
 	brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, 9) }}
 )
 
-func newFile(res *page.Resource) (*file, error) {
+// newFile prepares res in every encoding. A localized resource varies
+// with Accept-Language too; a restricted page's resources are for the
+// reader's browser only, never a shared cache.
+func newFile(res *page.Resource, localized, restricted bool) (*file, error) {
 	sum := sha256.Sum256(res.Body)
 	f := &file{contentType: res.ContentType, body: res.Body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`}
 	var gz bytes.Buffer
@@ -216,11 +253,23 @@ func newFile(res *page.Resource) (*file, error) {
 		return nil, err
 	}
 	f.brotli = br.Bytes()
+	cc, vary := cacheControl, "Accept-Encoding"
+	if localized {
+		vary = "Accept-Encoding, Accept-Language"
+	}
+	if restricted {
+		cc = privateCacheControl
+	}
 	// A 304 carries only what a cache needs to refresh its copy.
-	f.notModifiedHeader = http.Header{"Etag": {f.etag}, "Cache-Control": {cacheControl}, "Vary": {"Accept-Encoding"}}
-	f.identityHeader = f.header("", f.body)
-	f.gzipHeader = f.header("gzip", f.gzip)
-	f.brotliHeader = f.header("br", f.brotli)
+	f.notModifiedHeader = http.Header{"Etag": {f.etag}, "Cache-Control": {cc}, "Vary": {vary}}
+	f.identityHeader = f.header("", f.body, cc, vary)
+	f.gzipHeader = f.header("gzip", f.gzip, cc, vary)
+	f.brotliHeader = f.header("br", f.brotli, cc, vary)
+	if restricted {
+		for _, h := range []http.Header{f.notModifiedHeader, f.identityHeader, f.gzipHeader, f.brotliHeader} {
+			h["X-Robots-Tag"] = []string{"noindex"}
+		}
+	}
 	return f, nil
 }
 
@@ -228,14 +277,18 @@ func newFile(res *page.Resource) (*file, error) {
 // it stale while they fetch the next one or when the origin fails.
 const cacheControl = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
 
+// privateCacheControl keeps a page with private parts out of shared
+// caches: what one reader may see, the next may not.
+const privateCacheControl = "private, max-age=5"
+
 // header builds the response headers of one encoding of f (body nil for a
 // 304). Keys are in canonical form, as http.Header stores them.
-func (f *file) header(encoding string, body []byte) http.Header {
+func (f *file) header(encoding string, body []byte, cacheControl, vary string) http.Header {
 	h := http.Header{
 		"Content-Type":           {f.contentType},
 		"Etag":                   {f.etag},
 		"Cache-Control":          {cacheControl},
-		"Vary":                   {"Accept-Encoding"},
+		"Vary":                   {vary},
 		"X-Content-Type-Options": {"nosniff"},
 	}
 	if f.contentType == page.TypeHTML {

@@ -73,7 +73,7 @@ func TestSlowRenderServesThePreviousPage(t *testing.T) {
 
 func mustFile(t *testing.T, r *rendering, path string) *file {
 	t.Helper()
-	f, err := r.file(path)
+	f, err := r.file(path, variant{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,8 @@ type public struct {
 	pagesDomain string
 	streams     context.Context // ends when the server shuts down
 	subs        *subscriptions  // nil: no subscription pages
+	access      *pageAccess
+	langs       languages
 	clients     ratelimit.Clients
 	streamLimit *streamLimit
 
@@ -184,8 +186,30 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	// A live page asks for the revision it was told of; others take the
+	// freshest rendering there is.
+	minRev, _ := strconv.ParseInt(r.Header.Get("X-Stormwatch-Revision"), 10, 64)
+	rend, err := p.cache.rendering(r.Context(), ws, site, minRev)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	wsp := &rend.snap.Workspace
+	lang, explicit := p.langs.pick(r.URL.RawQuery, r.Header.Get("Accept-Language"), wsp.Language)
+	v := variant{lang: lang, explicit: explicit}
+	if rend.restricted {
+		if path == "/access" || strings.HasPrefix(path, "/access/") {
+			p.access.handle(w, r, wsp, site, path, lang)
+			return
+		}
+		v.full = p.access.granted(r, wsp)
+		if wsp.Access.Private && !v.full {
+			p.access.refuse(w, r, wsp, site, path, lang)
+			return
+		}
+	}
 	if p.subs != nil && (path == "/subscribe" || strings.HasPrefix(path, "/subscriptions/")) {
-		p.subs.handle(w, r, ws, site, path)
+		p.subs.handle(w, r, ws, site, path, lang)
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -201,15 +225,7 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 		p.asset(w, r, ws, id)
 		return
 	}
-	// A live page asks for the revision it was told of; others take the
-	// freshest rendering there is.
-	minRev, _ := strconv.ParseInt(r.Header.Get("X-Stormwatch-Revision"), 10, 64)
-	rend, err := p.cache.rendering(r.Context(), ws, site, minRev)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	f, err := rend.file(path)
+	f, err := rend.file(path, v)
 	if err != nil {
 		p.fail(w, r, err)
 		return

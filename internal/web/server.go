@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/stormwatch/stormwatch/internal/access"
 	"github.com/stormwatch/stormwatch/internal/live"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
@@ -56,6 +57,10 @@ type Deps struct {
 	// Draining, when it reports true, makes /readyz answer 503 while the
 	// server still serves: it is shutting down.
 	Draining func() bool
+	// Mailer and MailFrom send private pages' invitation links (nil: the
+	// access form offers no link by mail).
+	Mailer   InviteMailer
+	MailFrom string
 	// MaxStreams and MaxStreamsPerClient cap live-update streams in all
 	// (0: DefaultMaxStreams) and per client address (0: 32).
 	MaxStreams, MaxStreamsPerClient int
@@ -89,6 +94,12 @@ func NewWithAnswerer(d Deps) (http.Handler, *Answerer, error) {
 	}
 	pub := &public{log: d.Log, clients: d.Clients, streamLimit: newStreamLimit(d.MaxStreams, d.MaxStreamsPerClient), store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
 		baseRoot: strings.TrimSuffix(base.String(), "/"), pagesDomain: d.PagesDomain, streams: d.Streams}
+	// A new link or a password try: ten a quarter hour per client and page.
+	pub.access = &pageAccess{log: d.Log, store: d.Store, keys: access.Keys{Secret: d.Links.Key}, from: d.MailFrom, clients: d.Clients,
+		tries: ratelimit.New(10, 15*time.Minute), secure: base.Scheme == "https", now: d.Now}
+	if d.Mailer != nil {
+		pub.access.mailer = d.Mailer
+	}
 	if d.Subscriptions != nil {
 		if d.Guard == nil {
 			d.Guard = &notify.Guard{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/page"
 	"github.com/stormwatch/stormwatch/internal/ratelimit"
@@ -32,10 +33,11 @@ type subscriptions struct {
 //go:embed templates/subscribe.html
 var subscribeFS embed.FS
 
-var subscribeTmpl = template.Must(template.New("subscribe.html").Funcs(template.FuncMap{"label": sw.StatusLabel}).
-	ParseFS(subscribeFS, "templates/subscribe.html"))
+var subscribeTmpl = template.Must(template.New("subscribe.html").ParseFS(subscribeFS, "templates/subscribe.html"))
 
 type subscribeView struct {
+	// L speaks the reader's language.
+	L *locale.Locale
 	PageName, BrandColor, Root string
 	// View picks the screen: form, sent, confirmed, manage, saved,
 	// unsubscribe, unsubscribed, invalid.
@@ -58,14 +60,14 @@ var kindNames = map[string]string{sw.SubscriberWebhook: "Webhook (signed JSON)",
 	sw.SubscriberMattermost: "Mattermost incoming webhook", sw.SubscriberRocketChat: "Rocket.Chat incoming webhook"}
 
 // KindName is a kind of URL in words.
-func (v *subscribeView) KindName(kind string) string { return kindNames[kind] }
+func (v *subscribeView) KindName(kind string) string { return v.L.T(kindNames[kind]) }
 
 type componentChoice struct {
 	Slug, Name string
 	Checked    bool
 }
 
-func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string, site page.Site, path string) {
+func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string, site page.Site, path string, lang *locale.Locale) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
 	wsp, err := s.store.Workspace(r.Context(), ws)
@@ -73,7 +75,7 @@ func (s *subscriptions) handle(w http.ResponseWriter, r *http.Request, ws string
 		http.Error(w, "404 page not found", http.StatusNotFound)
 		return
 	}
-	v := &subscribeView{PageName: wsp.PageName(), BrandColor: wsp.Branding.BrandColor, Root: site.RootURL, OffersEmail: wsp.Offers(sw.SubscriberEmail)}
+	v := &subscribeView{L: lang, PageName: wsp.PageName(), BrandColor: wsp.Branding.BrandColor, Root: site.RootURL, OffersEmail: wsp.Offers(sw.SubscriberEmail)}
 	for _, k := range wsp.SubscribeChannels {
 		if k != sw.SubscriberEmail {
 			v.URLKinds = append(v.URLKinds, k)
@@ -139,7 +141,7 @@ func (s *subscriptions) subscribe(r *http.Request, wsp *sw.Workspace, site page.
 	v.View = "form"
 	r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		v.Error = "The form could not be read."
+		v.Error = v.L.T("The form could not be read.")
 		return http.StatusBadRequest, nil
 	}
 	picked := r.PostForm["component"]
@@ -149,16 +151,16 @@ func (s *subscriptions) subscribe(r *http.Request, wsp *sw.Workspace, site page.
 	}
 	v.Email, v.URL = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("url"))
 	if !s.perIP.Allow(ws+"|"+s.clients.Addr(r), s.now()) {
-		v.Error = "Too many subscription requests from your address. Try again in an hour."
+		v.Error = v.L.T("Too many subscription requests from your address. Try again in an hour.")
 		return http.StatusTooManyRequests, nil
 	}
-	sub := &sw.Subscriber{WorkspaceID: ws, MinImpact: sw.ImpactNone, PageRoot: site.RootURL}
+	sub := &sw.Subscriber{WorkspaceID: ws, MinImpact: sw.ImpactNone, PageRoot: site.RootURL, Language: v.L.Code}
 	secret := ""
 	switch {
 	case v.Email != "" && v.URL == "" && wsp.Offers(sw.SubscriberEmail):
 		addr, err := sw.CheckEmail("email", v.Email)
 		if err != nil {
-			v.Error = "Enter one email address, such as ops@example.com."
+			v.Error = v.L.T("Enter one email address, such as ops@example.com.")
 			return http.StatusUnprocessableEntity, nil
 		}
 		sub.Type, sub.Email = sw.SubscriberEmail, addr
@@ -168,11 +170,11 @@ func (s *subscriptions) subscribe(r *http.Request, wsp *sw.Workspace, site page.
 			kind = sw.SubscriberWebhook
 		}
 		if kind == sw.SubscriberEmail || !wsp.Offers(kind) {
-			v.Error = "This page does not offer that kind of subscription."
+			v.Error = v.L.T("This page does not offer that kind of subscription.")
 			return http.StatusUnprocessableEntity, nil
 		}
 		if err := s.guard.CheckURL(r.Context(), v.URL); err != nil {
-			v.Error = "That URL cannot be used: " + err.Error()
+			v.Error = v.L.T("That URL cannot be used: %s", err.Error())
 			return http.StatusUnprocessableEntity, nil
 		}
 		now := s.now().UTC()
@@ -182,7 +184,7 @@ func (s *subscriptions) subscribe(r *http.Request, wsp *sw.Workspace, site page.
 		sub.Type, sub.URL, sub.ConfirmedAt = kind, v.URL, &now
 		v.Kind = kind
 	default:
-		v.Error = "Enter an email address or a URL."
+		v.Error = v.L.T("Enter an email address or a URL.")
 		return http.StatusUnprocessableEntity, nil
 	}
 	err = s.store.Tx(r.Context(), func(tx *store.Tx) error {
@@ -204,7 +206,7 @@ func (s *subscriptions) subscribe(r *http.Request, wsp *sw.Workspace, site page.
 	var verr *sw.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		v.Error = "Pick components of this page only."
+		v.Error = v.L.T("Pick components of this page only.")
 		return http.StatusUnprocessableEntity, nil
 	case errors.Is(err, store.ErrConflict):
 		// A webhook URL subscribed already: same answer as a new one.
@@ -272,7 +274,7 @@ func (s *subscriptions) manage(r *http.Request, ws string, v *subscribeView) (in
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(nil, r.Body, 64<<10)
 		if err := r.ParseForm(); err != nil {
-			v.Error = "The form could not be read."
+			v.Error = v.L.T("The form could not be read.")
 			return http.StatusBadRequest, nil
 		}
 		picked = r.PostForm["component"]
@@ -285,7 +287,7 @@ func (s *subscriptions) manage(r *http.Request, ws string, v *subscribeView) (in
 		})
 		var verr *sw.ValidationError
 		if errors.As(err, &verr) {
-			v.Error = "Pick components of this page only."
+			v.Error = v.L.T("Pick components of this page only.")
 			return http.StatusUnprocessableEntity, nil
 		}
 		if err != nil {
