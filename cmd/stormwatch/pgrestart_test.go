@@ -104,8 +104,8 @@ func TestDatabaseRestart(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("changes accepted again %v after the restart", time.Since(restarted).Round(time.Millisecond))
-	if code, _ := get(t, s.url+"/readyz"); code != 200 {
-		t.Errorf("readyz %d after the restart", code)
+	if code, body := get(t, s.url+"/readyz"); code != 200 {
+		t.Errorf("readyz %d after the restart: %s", code, body)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for hooks.distinct("incident.created", inc["id"].(string)) == 0 && time.Now().Before(deadline) {

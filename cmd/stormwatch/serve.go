@@ -165,7 +165,14 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		ln.Close()
 		return err
 	}
-	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker, mon, senders)
+	// Private pages' cookies and invitation links are signed with a key
+	// of their own, the same on every replica.
+	accessKey, err := st.InstallationSecret(ctx, "page-access")
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	dash, err := newDashboard(ctx, st, log, srv, guard, mailer, from, checker, mon, senders, accessKey)
 	if err != nil {
 		ln.Close()
 		return err
@@ -195,12 +202,12 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 		api.WithWebhookGuard(guard), api.WithDomainChecker(checker)}
 	deps := web.Deps{Log: log, Store: st, Registry: reg, Hub: hub,
 		BaseURL: srv.BaseURL, PagesDomain: srv.PagesDomain, Streams: streams,
-		Subscriptions: st, Links: links, Guard: guard, Dashboard: dash, Draining: draining.Load,
+		Subscriptions: st, Links: links, AccessKey: accessKey, Guard: guard, Dashboard: dash, Draining: draining.Load,
 		Clients: ratelimit.Clients{Trusted: srv.Trusted}, MaxStreams: srv.MaxEventStreams, MaxStreamsPerClient: srv.MaxEventStreamsPerClient}
 	if mailer != nil {
 		// Private pages' invitation links go out at once, not queued:
 		// whoever asks learns then whether the mail left.
-		apiOpts = append(apiOpts, api.WithPageInvites(mailer, links.Key, from, srv.BaseURL))
+		apiOpts = append(apiOpts, api.WithPageInvites(mailer, accessKey, from, srv.BaseURL))
 		deps.Mailer, deps.MailFrom = mailer, from
 	}
 	deps.API = api.New(st, log, apiOpts...)
@@ -393,13 +400,13 @@ func newMailer(srv config.Server, nc config.Notify, log *slog.Logger) (*notify.M
 
 // newDashboard builds /admin/, its anti-forgery key shared by replicas
 // through the database.
-func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker, mon *monitor.Monitor, senders map[string]channel.Sender) (http.Handler, error) {
+func newDashboard(ctx context.Context, st *store.Store, log *slog.Logger, srv config.Server, guard *notify.Guard, mailer *notify.Mailer, from string, checker *domains.Checker, mon *monitor.Monitor, senders map[string]channel.Sender, accessKey []byte) (http.Handler, error) {
 	key, err := st.InstallationSecret(ctx, "dashboard-csrf")
 	if err != nil {
 		return nil, err
 	}
 	d := dashboard.Deps{Store: st, Log: log, BaseURL: srv.BaseURL, Key: key, Guard: guard, MailFrom: from, Domains: checker, Monitor: mon, Channels: senders,
-		Clients: ratelimit.Clients{Trusted: srv.Trusted}}
+		Clients: ratelimit.Clients{Trusted: srv.Trusted}, AccessKey: accessKey}
 	if mailer != nil {
 		d.Mailer = mailer
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/stormwatch/stormwatch/internal/autotls"
 	"github.com/stormwatch/stormwatch/internal/channel"
 	"github.com/stormwatch/stormwatch/internal/domains"
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"github.com/stormwatch/stormwatch/internal/notify"
 	"github.com/stormwatch/stormwatch/internal/store"
 	"github.com/stormwatch/stormwatch/internal/subscription"
@@ -530,10 +531,18 @@ type settingsData struct {
 	// DKIMName and DKIMValue are the TXT record that lets receivers check
 	// the workspace's signed mail.
 	DKIMName, DKIMValue string
+	Languages           []*locale.Locale
+	// Invites are the addresses invited to read a private page.
+	Invites   []sw.PageInvite
+	CanInvite bool
 }
 
 func (d *Dashboard) settings(r *http.Request, c *reqCtx) (any, error) {
-	sd := &settingsData{}
+	sd := &settingsData{Languages: locale.All(), CanInvite: d.Mailer != nil}
+	var err error
+	if sd.Invites, err = d.Store.PageInvites(r.Context(), c.ws.ID); err != nil {
+		return nil, err
+	}
 	domain := c.ws.MailDomain()
 	if domain == "" {
 		return sd, nil
@@ -563,6 +572,7 @@ func (d *Dashboard) saveSettings(r *http.Request, c *reqCtx) (string, error) {
 		}
 		ws.Name, ws.Timezone = strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("timezone"))
 		ws.PublicAttackDetails, ws.MailFrom = f.Get("public_attack_details") != "", strings.TrimSpace(f.Get("mail_from"))
+		ws.Language = f.Get("language")
 		if err := ws.CheckSettings(); err != nil {
 			return "", nil, err
 		}
@@ -573,7 +583,7 @@ func (d *Dashboard) saveSettings(r *http.Request, c *reqCtx) (string, error) {
 			}
 		}
 		return ws.ID, map[string]any{"name": ws.Name, "timezone": ws.Timezone, "public_attack_details": ws.PublicAttackDetails,
-			"mail_from": ws.MailFrom}, tx.UpdateWorkspace(r.Context(), ws)
+			"mail_from": ws.MailFrom, "language": ws.Language}, tx.UpdateWorkspace(r.Context(), ws)
 	})
 	c.flash = "Settings saved."
 	return "/settings", err

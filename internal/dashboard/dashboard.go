@@ -61,6 +61,9 @@ type Deps struct {
 	// Monitor ends a deleted check's signal (nil: a monitor that records
 	// only).
 	Monitor *monitor.Monitor
+	// AccessKey signs private pages' invitation links (the public pages
+	// check them with the same key).
+	AccessKey []byte
 	// Passwords are argon2id's costs (tests make them cheap).
 	Passwords account.Params
 	Now       func() time.Time

@@ -111,6 +111,9 @@ func (d *Dashboard) routes() {
 
 	d.page(w+"/settings", viewer, "settings", d.settings)
 	d.action(w+"/settings", admin, "settings", d.saveSettings)
+	d.action(w+"/access", admin, "settings", d.saveAccess)
+	d.action(w+"/access/invite", admin, "settings", d.invitePageReader)
+	d.action(w+"/access/invites/{id}/delete", admin, "settings", d.uninvitePageReader)
 	d.action(w+"/delete", owner, "settings", d.deleteWorkspace)
 	d.page(w+"/audit", admin, "audit", d.audit)
 }

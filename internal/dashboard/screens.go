@@ -181,6 +181,7 @@ func readComponent(r *http.Request, comp *sw.Component) {
 	}
 	comp.Description = strings.TrimSpace(f.Get("description"))
 	comp.GroupID = f.Get("group")
+	comp.Private = f.Get("private") != ""
 	if s := f.Get("status"); s != "" {
 		comp.Status = sw.ComponentStatus(s)
 	}

@@ -171,7 +171,7 @@ func (tx *Tx) ClaimDeliveries(ctx context.Context, limit int, lease time.Duratio
 		return nil, err
 	}
 	out, err := queryAll(ctx, tx.db, scanOutbound, `SELECT d.id, d.workspace_id, d.event_id, e.kind, d.subscriber_id, d.state, d.attempts, d.created_at,
-		s.type, s.email, s.url, s.secret, s.format, s.page_root, s.min_impact, s.created_at
+		s.type, s.email, s.url, s.secret, s.format, s.page_root, s.min_impact, s.created_at, s.language
 		FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id JOIN notification_events e ON e.id = d.event_id
 		WHERE d.id IN (`+placeholders(1, len(ids))+`) ORDER BY d.next_attempt_at, d.id`, ids...)
 	if err != nil {
@@ -198,7 +198,7 @@ func scanOutbound(row rowScanner) (*Outbound, error) {
 	var created, subCreated int64
 	s := &o.Subscriber
 	if err := row.Scan(&o.ID, &o.WorkspaceID, &o.EventID, &o.Event, &o.SubscriberID, &o.State, &o.Attempts, &created,
-		&s.Type, &s.Email, &s.URL, &o.Secret, &s.Format, &s.PageRoot, &s.MinImpact, &subCreated); err != nil {
+		&s.Type, &s.Email, &s.URL, &o.Secret, &s.Format, &s.PageRoot, &s.MinImpact, &subCreated, &s.Language); err != nil {
 		return nil, err
 	}
 	o.CreatedAt, s.CreatedAt = fromTS(created), fromTS(subCreated)

@@ -49,6 +49,9 @@ type Deps struct {
 	Subscriptions *store.Store
 	Links         notify.Links
 	Guard         *notify.Guard
+	// AccessKey signs private pages' access cookies and invitation links
+	// (nil: Links' key).
+	AccessKey []byte
 	// Dashboard, when set, serves the operators' interface under /admin/.
 	Dashboard http.Handler
 	// Clients finds a request's client address behind trusted proxies,
@@ -95,7 +98,10 @@ func NewWithAnswerer(d Deps) (http.Handler, *Answerer, error) {
 	pub := &public{log: d.Log, clients: d.Clients, streamLimit: newStreamLimit(d.MaxStreams, d.MaxStreamsPerClient), store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
 		baseRoot: strings.TrimSuffix(base.String(), "/"), pagesDomain: d.PagesDomain, streams: d.Streams}
 	// A new link or a password try: ten a quarter hour per client and page.
-	pub.access = &pageAccess{log: d.Log, store: d.Store, keys: access.Keys{Secret: d.Links.Key}, from: d.MailFrom, clients: d.Clients,
+	if d.AccessKey == nil {
+		d.AccessKey = d.Links.Key
+	}
+	pub.access = &pageAccess{log: d.Log, store: d.Store, keys: access.Keys{Secret: d.AccessKey}, from: d.MailFrom, clients: d.Clients,
 		tries: ratelimit.New(10, 15*time.Minute), secure: base.Scheme == "https", now: d.Now}
 	if d.Mailer != nil {
 		pub.access.mailer = d.Mailer
@@ -155,7 +161,13 @@ func readyz(st Readiness, draining func() bool) http.HandlerFunc {
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		if err := st.Ping(ctx); err != nil {
+		// A connection the pool kept across a database restart fails
+		// once and is dropped; the second ping says how the database is.
+		err := st.Ping(ctx)
+		if err != nil && ctx.Err() == nil {
+			err = st.Ping(ctx)
+		}
+		if err != nil {
 			http.Error(w, "database unreachable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
