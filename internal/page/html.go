@@ -37,7 +37,7 @@ type updateView struct {
 }
 
 type incidentView struct {
-	L *locale.Locale
+	L                                                         *locale.Locale
 	Title, Link, Impact, ImpactLabel, StatusLabel, Components string
 	DuringMaintenance                                         bool
 	Started                                                   timeView
@@ -48,7 +48,7 @@ type incidentView struct {
 }
 
 type maintenanceView struct {
-	L *locale.Locale
+	L                                            *locale.Locale
 	Title, Link, Message, StateLabel, Components string
 	Starts, Ends                                 timeView
 }
@@ -72,7 +72,7 @@ type uptimeView struct {
 }
 
 type componentView struct {
-	L *locale.Locale
+	L                                *locale.Locale
 	Name, Description, Status, Label string
 	// Link is the component's own page, for components with a check.
 	Link   string

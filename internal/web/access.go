@@ -251,4 +251,3 @@ func (a *pageAccess) next(site page.Site, next string) string {
 	}
 	return u.RequestURI()
 }
-

@@ -37,7 +37,7 @@ var subscribeTmpl = template.Must(template.New("subscribe.html").ParseFS(subscri
 
 type subscribeView struct {
 	// L speaks the reader's language.
-	L *locale.Locale
+	L                          *locale.Locale
 	PageName, BrandColor, Root string
 	// View picks the screen: form, sent, confirmed, manage, saved,
 	// unsubscribe, unsubscribed, invalid.
