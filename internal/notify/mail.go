@@ -162,10 +162,10 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 func ComposeInvite(w *sw.Workspace, address, link, from, lang string) (*Mail, error) {
 	l := locale.Or(lang)
 	v := mailView{L: l, PageName: w.PageName(), BrandColor: w.Branding.BrandColor, LogoURL: w.Branding.LogoURL, Kind: "page.invite",
-		Heading: l.T("Your link to %s", w.PageName()), Title: w.PageName(),
+		Title:     l.T("Your link to %s", w.PageName()),
 		Message:   l.T("You are invited to read the status page of %s. This link opens it in your browser for 7 days:", w.PageName()),
 		ActionURL: link, ActionLabel: l.T("Open the status page")}
-	m := &Mail{From: from, FromName: w.PageName(), To: address, Subject: v.Heading, MessageID: sw.NewID("inv_") + "@stormwatch.invalid"}
+	m := &Mail{From: from, FromName: w.PageName(), To: address, Subject: v.Title, MessageID: sw.NewID("inv_") + "@stormwatch.invalid"}
 	if u, err := url.Parse(link); err == nil && u.Hostname() != "" {
 		m.MessageID = strings.TrimSuffix(m.MessageID, "stormwatch.invalid") + u.Hostname()
 	}

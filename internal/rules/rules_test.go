@@ -61,6 +61,8 @@ func TestParseErrors(t *testing.T) {
 		{"empty template name", `severity >= high -> publish immediately template ""`, "1:50: template names an incident template"},
 		{"template without publishing", `severity == low -> do not publish template "ddos"`, "1:35: template goes with a publishing action"},
 		{"unknown locations", "locations >= many -> publish immediately", "1:14: expected a number of locations"},
+		{"unknown language", `severity >= high -> publish immediately title xx "Angriff"`, "1:47: expected a quoted text or a language"},
+		{"language without text", `severity >= high -> publish immediately title de`, `1:49: expected a quoted text after title`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -202,5 +204,18 @@ func TestTemplateAndLocationsRules(t *testing.T) {
 		if d.Publish != tt.want || (tt.want == PublishNow && d.Template != "outage") {
 			t.Errorf("%d locations, check %q: %v template %q", tt.locations, tt.check, d.Publish, d.Template)
 		}
+	}
+}
+
+// TestTextsPerLanguage: a rule names its title and message per language
+// beside the default ones.
+func TestTextsPerLanguage(t *testing.T) {
+	set, err := Parse(`severity >= high -> publish immediately title "Attack on {components}" title de "Angriff auf {components}" message FR "Nous enquêtons."`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Evaluate(set, Facts{Severity: sw.SeverityCritical})
+	if d.Title != "Attack on {components}" || d.Titles["de"] != "Angriff auf {components}" || d.Messages["fr"] != "Nous enquêtons." || d.Message != "" {
+		t.Errorf("decision: %q %v %q %v", d.Title, d.Titles, d.Message, d.Messages)
 	}
 }

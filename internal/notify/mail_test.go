@@ -1,0 +1,64 @@
+package notify
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/notify -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from its golden file; run go test ./internal/notify -update and review the diff", path)
+	}
+}
+
+// TestMailsInTheSubscribersLanguage: the same incident mailed to an
+// English and a German subscriber, and an invitation; golden files hold
+// both parts whole.
+func TestMailsInTheSubscribersLanguage(t *testing.T) {
+	at := time.Date(2026, 6, 7, 2, 14, 3, 0, time.UTC)
+	ws := &sw.Workspace{ID: "ws_1", Slug: "acme", Name: "Acme Games", Timezone: "Europe/Berlin", Branding: sw.Branding{BrandColor: "#8250df"}}
+	inc := &sw.Incident{ID: "inc_1", Title: "DDoS attack affecting Web", TitleTranslations: sw.Translations{"de": "DDoS-Angriff betrifft Web"},
+		Status: sw.Investigating, Impact: sw.ImpactCritical, CreatedAt: at,
+		Components: []sw.IncidentComponent{{Slug: "web", Name: "Web", Status: sw.MajorOutage}},
+		Updates: []sw.IncidentUpdate{{Status: sw.Investigating, Message: "We are investigating an attack on Web (UDP flood).",
+			MessageTranslations: sw.Translations{"de": "Wir untersuchen einen Angriff auf Web (UDP-Flood)."}, CreatedAt: at}}}
+	ev := &sw.NotificationEvent{ID: "evt_1", Kind: sw.EventIncidentCreated, Incident: inc}
+	mc := MailContext{Workspace: ws, Components: []sw.Component{{Slug: "web", Name: "Web", Status: sw.MajorOutage}, {Slug: "api", Name: "API", Status: sw.Operational}},
+		Root: "https://status.acme.example", From: "status@acme.example", Links: Links{Key: []byte("k")}, Now: at}
+	for _, lang := range []string{"", "de"} {
+		m, err := ComposeMail(ev, "msg_1", &sw.Subscriber{ID: "sub_1", Type: sw.SubscriberEmail, Email: "a@example.com", Language: lang}, mc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := "incident-" + map[string]string{"": "en", "de": "de"}[lang]
+		golden(t, name+".txt", []byte("Subject: "+m.Subject+"\n\n"+m.Text))
+		golden(t, name+".html", []byte(m.HTML))
+	}
+	m, err := ComposeInvite(ws, "ann@customer.example", "https://status.acme.example/access/link?a=ann&e=1&t=x", "status@acme.example", "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "invite-de.txt", []byte("Subject: "+m.Subject+"\n\n"+m.Text))
+}
