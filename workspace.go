@@ -95,6 +95,18 @@ func (a *PageAccess) Restricted(components []Component) bool {
 	return false
 }
 
+// MinPagePasswordLen keeps a private page's password from being guessed
+// within the access form's rate limit.
+const MinPagePasswordLen = 10
+
+// CheckPagePassword validates a new password of a private page.
+func CheckPagePassword(field, password string) error {
+	if n := len([]rune(password)); n < MinPagePasswordLen || n > 200 {
+		return Invalid(field, "must be %d to 200 characters", MinPagePasswordLen)
+	}
+	return nil
+}
+
 // MaxIPRanges bounds a page's listed address ranges.
 const MaxIPRanges = 100
 

@@ -9,8 +9,6 @@ package access
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/secret"
 )
 
 // Lifetimes of what access gives.
@@ -39,14 +38,7 @@ type Keys struct {
 	Secret []byte
 }
 
-func (k Keys) mac(parts ...string) string {
-	m := hmac.New(sha256.New, k.Secret)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
-}
+func (k Keys) mac(parts ...string) string { return secret.Sign(k.Secret, parts...) }
 
 // passwordEpoch ties a cookie to the password it was given for: a new
 // password ends the access of everyone who knew the old one.

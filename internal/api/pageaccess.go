@@ -46,10 +46,6 @@ type pageAccessInput struct {
 	RevokeAll bool `json:"revoke_all"`
 }
 
-// MinPagePasswordLen keeps a private page's password from being guessed
-// within the access form's rate limit.
-const MinPagePasswordLen = 10
-
 func (s *Server) getPageAccess(w http.ResponseWriter, r *http.Request, c *caller) error {
 	ws, err := s.store.Workspace(r.Context(), c.workspace)
 	if err != nil {
@@ -66,8 +62,8 @@ func (s *Server) putPageAccess(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	hash := ""
 	if in.Password != nil && *in.Password != "" {
-		if n := len([]rune(*in.Password)); n < MinPagePasswordLen || n > 200 {
-			return sw.Invalid("password", "must be %d to 200 characters", MinPagePasswordLen)
+		if err := sw.CheckPagePassword("password", *in.Password); err != nil {
+			return err
 		}
 		hash = account.HashPassword(*in.Password, account.DefaultParams)
 	}

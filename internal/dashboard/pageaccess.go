@@ -12,10 +12,6 @@ import (
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
-// minPagePassword matches the API's rule: long enough that the access
-// form's rate limit makes guessing hopeless.
-const minPagePassword = 10
-
 // saveAccess sets who may read the page: private or not, its password,
 // its address ranges, and revokes every reader's access on request.
 func (d *Dashboard) saveAccess(r *http.Request, c *reqCtx) (string, error) {
@@ -23,8 +19,8 @@ func (d *Dashboard) saveAccess(r *http.Request, c *reqCtx) (string, error) {
 	password := f.Get("password")
 	hash := ""
 	if password != "" {
-		if n := len([]rune(password)); n < minPagePassword || n > 200 {
-			return "", sw.Invalid("password", "must be %d to 200 characters", minPagePassword)
+		if err := sw.CheckPagePassword("password", password); err != nil {
+			return "", err
 		}
 		hash = account.HashPassword(password, d.Passwords)
 	}
@@ -35,10 +31,9 @@ func (d *Dashboard) saveAccess(r *http.Request, c *reqCtx) (string, error) {
 			return "", nil, err
 		}
 		ws.Access.Private = f.Get("private") != ""
-		ws.Access.IPRanges = []string{}
-		for _, line := range strings.FieldsFunc(f.Get("ip_ranges"), func(r rune) bool { return r == '\n' || r == ',' || r == ' ' || r == '\r' }) {
-			ws.Access.IPRanges = append(ws.Access.IPRanges, line)
-		}
+		ws.Access.IPRanges = append([]string{}, strings.FieldsFunc(f.Get("ip_ranges"), func(r rune) bool {
+			return r == '\n' || r == ',' || r == ' ' || r == '\r'
+		})...)
 		switch {
 		case hash != "":
 			ws.Access.PasswordHash = hash

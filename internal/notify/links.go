@@ -2,11 +2,11 @@ package notify
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/stormwatch/stormwatch/internal/secret"
 )
 
 // Links makes and checks the signed links of subscription mails: confirm
@@ -21,14 +21,7 @@ type Links struct {
 // ConfirmTTL is how long a double opt-in link works.
 const ConfirmTTL = 48 * time.Hour
 
-func (l Links) mac(parts ...string) string {
-	m := hmac.New(sha256.New, l.Key)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
-}
+func (l Links) mac(parts ...string) string { return secret.Sign(l.Key, parts...) }
 
 // Confirm is the double opt-in link under page root for subscriber sub,
 // valid until now+ConfirmTTL.

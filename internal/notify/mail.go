@@ -146,15 +146,20 @@ func ComposeMail(ev *sw.NotificationEvent, id string, sub *sw.Subscriber, mc Mai
 	default:
 		return nil, fmt.Errorf("event %s (%s) has nothing to mail", ev.ID, ev.Kind)
 	}
+	return m, render(m, &v)
+}
+
+// render writes v's text and HTML parts into m.
+func render(m *Mail, v *mailView) error {
 	var text, html bytes.Buffer
-	if err := textMail.Execute(&text, &v); err != nil {
-		return nil, fmt.Errorf("render mail text: %w", err)
+	if err := textMail.Execute(&text, v); err != nil {
+		return fmt.Errorf("render mail text: %w", err)
 	}
-	if err := htmlMail.Execute(&html, &v); err != nil {
-		return nil, fmt.Errorf("render mail html: %w", err)
+	if err := htmlMail.Execute(&html, v); err != nil {
+		return fmt.Errorf("render mail html: %w", err)
 	}
 	m.Text, m.HTML = strings.TrimSpace(text.String())+"\n", html.String()
-	return m, nil
+	return nil
 }
 
 // ComposeInvite renders the mail that gives address a link to workspace
@@ -169,13 +174,5 @@ func ComposeInvite(w *sw.Workspace, address, link, from, lang string) (*Mail, er
 	if u, err := url.Parse(link); err == nil && u.Hostname() != "" {
 		m.MessageID = strings.TrimSuffix(m.MessageID, "stormwatch.invalid") + u.Hostname()
 	}
-	var text, html bytes.Buffer
-	if err := textMail.Execute(&text, &v); err != nil {
-		return nil, fmt.Errorf("render invite text: %w", err)
-	}
-	if err := htmlMail.Execute(&html, &v); err != nil {
-		return nil, fmt.Errorf("render invite html: %w", err)
-	}
-	m.Text, m.HTML = strings.TrimSpace(text.String())+"\n", html.String()
-	return m, nil
+	return m, render(m, &v)
 }

@@ -1,37 +1,12 @@
 package notify
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
+	"github.com/stormwatch/stormwatch/internal/goldentest"
 	"testing"
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/notify -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from its golden file; run go test ./internal/notify -update and review the diff", path)
-	}
-}
 
 // TestMailsInTheSubscribersLanguage: the same incident mailed to an
 // English and a German subscriber, and an invitation; golden files hold
@@ -53,12 +28,12 @@ func TestMailsInTheSubscribersLanguage(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := "incident-" + map[string]string{"": "en", "de": "de"}[lang]
-		golden(t, name+".txt", []byte("Subject: "+m.Subject+"\n\n"+m.Text))
-		golden(t, name+".html", []byte(m.HTML))
+		goldentest.Check(t, name+".txt", []byte("Subject: "+m.Subject+"\n\n"+m.Text))
+		goldentest.Check(t, name+".html", []byte(m.HTML))
 	}
 	m, err := ComposeInvite(ws, "ann@customer.example", "https://status.acme.example/access/link?a=ann&e=1&t=x", "status@acme.example", "de")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "invite-de.txt", []byte("Subject: "+m.Subject+"\n\n"+m.Text))
+	goldentest.Check(t, "invite-de.txt", []byte("Subject: "+m.Subject+"\n\n"+m.Text))
 }

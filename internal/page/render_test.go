@@ -3,9 +3,8 @@ package page
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
+	"github.com/stormwatch/stormwatch/internal/goldentest"
 	"github.com/stormwatch/stormwatch/internal/locale"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,8 +14,6 @@ import (
 	"github.com/mmcdole/gofeed"
 	sw "github.com/stormwatch/stormwatch"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var now = time.Date(2026, 6, 7, 12, 0, 0, 0, time.UTC)
 
@@ -137,27 +134,6 @@ func states() map[string]*sw.Snapshot {
 
 var site = Site{Prefix: "/s/acme", RootURL: "https://status.example.com/s/acme", Badge: true}
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/page -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from its golden file; run go test ./internal/page -update and review the diff", path)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	files := []string{"/", "/history", "/feed.xml", "/feed.rss", "/api/v2/summary.json", "/api/v2/status.json",
 		"/api/v2/components.json", "/api/v2/incidents.json", "/api/v2/incidents/unresolved.json",
@@ -193,7 +169,7 @@ func TestGolden(t *testing.T) {
 				} else if !strings.Contains(file, ".") {
 					file += ".html"
 				}
-				golden(t, filepath.Join(name, file), body)
+				goldentest.Check(t, filepath.Join(name, file), body)
 			}
 		})
 	}
@@ -413,7 +389,7 @@ func TestPageSpeaksItsLanguage(t *testing.T) {
 				t.Errorf("%s: no %q in the page", c.lang, w)
 			}
 		}
-		golden(t, filepath.Join("languages", c.lang+".html"), res.Body)
+		goldentest.Check(t, filepath.Join("languages", c.lang+".html"), res.Body)
 		feed, err := Render(snap, s, "/feed.xml")
 		if err != nil {
 			t.Fatal(err)
