@@ -44,7 +44,8 @@ func TestPrivatePage(t *testing.T) {
 	// in the HTML and the JSON alike.
 	for _, p := range []string{"/", "/api/v2/summary.json", "/api/v2/components.json"} {
 		code, h, body := fetch(t, anon, root+p)
-		if code != 200 || strings.Contains(body, "Billing database") || !strings.Contains(body, "Web") || !strings.HasPrefix(h.Get("Cache-Control"), "private") {
+		if code != 200 || strings.Contains(body, "Billing database") || !strings.Contains(body, "Web") || !strings.HasPrefix(h.Get("Cache-Control"), "private") ||
+			h.Get("X-Robots-Tag") != "" {
 			t.Errorf("public page %s with a private component: %d %s %q", p, code, h.Get("Cache-Control"), body[:min(len(body), 200)])
 		}
 	}
@@ -67,6 +68,11 @@ func TestPrivatePage(t *testing.T) {
 		if c.code == 401 && !strings.Contains(body, `type="password"`) {
 			t.Errorf("%s: the refusal does not ask for the password", c.path)
 		}
+	}
+	// Subscription links carry their own signature: a subscriber of a
+	// private page can still leave (this one is forged, so it says so).
+	if code, _, body := fetch(t, anon, root+"/subscriptions/unsubscribe?s=sub_x&t=forged"); code != 403 || !strings.Contains(body, "This link does not work") {
+		t.Errorf("a subscription link on a private page: %d %q", code, body[:min(len(body), 200)])
 	}
 	// The fast path in front refuses too, and so does a forged cookie.
 	req, _ := http.NewRequest("GET", root+"/api/v2/summary.json", nil)

@@ -210,7 +210,7 @@ func (r *rendering) file(path string, v variant) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := newFile(res, page.Localized(path), r.restricted)
+	f, err := newFile(res, page.Localized(path), r.restricted, r.snap.Workspace.Access.Private)
 	if err != nil {
 		return nil, err
 	}
@@ -226,9 +226,10 @@ var (
 )
 
 // newFile prepares res in every encoding. A localized resource varies
-// with Accept-Language too; a restricted page's resources are for the
-// reader's browser only, never a shared cache.
-func newFile(res *page.Resource, localized, restricted bool) (*file, error) {
+// with Accept-Language too; a restricted page's resources (private, or
+// with private components) are for the reader's browser only, never a
+// shared cache; a private page's are kept out of search engines.
+func newFile(res *page.Resource, localized, restricted, private bool) (*file, error) {
 	sum := sha256.Sum256(res.Body)
 	f := &file{contentType: res.ContentType, body: res.Body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`}
 	var gz bytes.Buffer
@@ -265,7 +266,7 @@ func newFile(res *page.Resource, localized, restricted bool) (*file, error) {
 	f.identityHeader = f.header("", f.body, cc, vary)
 	f.gzipHeader = f.header("gzip", f.gzip, cc, vary)
 	f.brotliHeader = f.header("br", f.brotli, cc, vary)
-	if restricted {
+	if private {
 		for _, h := range []http.Header{f.notModifiedHeader, f.identityHeader, f.gzipHeader, f.brotliHeader} {
 			h["X-Robots-Tag"] = []string{"noindex"}
 		}

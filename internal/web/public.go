@@ -203,7 +203,9 @@ func (p *public) serve(w http.ResponseWriter, r *http.Request, ws string, site p
 			return
 		}
 		v.full = p.access.granted(r, wsp)
-		if wsp.Access.Private && !v.full {
+		// The links of subscription mails carry their own signature:
+		// subscribers of a private page confirm and leave without access.
+		if wsp.Access.Private && !v.full && !strings.HasPrefix(path, "/subscriptions/") {
 			p.access.refuse(w, r, wsp, site, path, lang)
 			return
 		}
