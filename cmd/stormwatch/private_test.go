@@ -164,6 +164,11 @@ func TestPrivatePage(t *testing.T) {
 	if code, _, body := fetch(t, anon, root+"/api/v2/summary.json"); code != 200 || !strings.Contains(body, "Billing database") {
 		t.Errorf("from a listed range: %d %s", code, body)
 	}
+	office := browsertest.New(t)
+	browsertest.Do(t, office, chromedp.Navigate(root+"/"), chromedp.WaitVisible(chromedp.CSS("footer")))
+	if got := browsertest.Eval[string](t, office, `document.body.innerText`); !strings.Contains(got, "Billing database") {
+		t.Errorf("a browser in the listed range does not see the page:\n%s", got)
+	}
 	// The audit log tells who changed access, never the password.
 	_, audit := call(t, "GET", s.url+"/api/v1/audit-log", key, "")
 	if raw := strings.ToLower(fmt.Sprint(audit)); !strings.Contains(raw, "page_access.update") || strings.Contains(raw, "correct horse") {
