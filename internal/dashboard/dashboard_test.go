@@ -628,3 +628,37 @@ func TestEmbedSnippets(t *testing.T) {
 		t.Error("a snippet has a double slash")
 	}
 }
+
+// TestLanguageAndPageAccess: the settings screen sets the page's
+// language and who may read it; a component can be private.
+func TestLanguageAndPageAccess(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	if _, body := owner.get("/admin/w/acme/settings"); !strings.Contains(body, `id="access-form"`) || !strings.Contains(body, "Українська") {
+		t.Fatal("the settings screen has no language or access form")
+	}
+	if code, _, _ := owner.post("/admin/w/acme/settings", form("name", "Acme Games", "timezone", "Europe/Berlin", "language", "de")); code != http.StatusSeeOther {
+		t.Fatalf("settings: %d", code)
+	}
+	if code, body, _ := owner.post("/admin/w/acme/access", form("private", "1", "password", "short")); code == http.StatusSeeOther || !strings.Contains(body, "10 to 200") {
+		t.Errorf("a short password: %d", code)
+	}
+	if code, body, _ := owner.post("/admin/w/acme/access", form("private", "1", "password", "correct horse battery", "ip_ranges", "203.0.113.0/24\n2001:db8::/32")); code != http.StatusSeeOther {
+		t.Fatalf("access: %d %s", code, body)
+	}
+	if code, body, _ := owner.post("/admin/w/acme/access", form("ip_ranges", "203.0.113.7/24")); code == http.StatusSeeOther || !strings.Contains(body, "address range") {
+		t.Errorf("a range with host bits: %d", code)
+	}
+	owner.get("/admin/w/acme/components")
+	owner.post("/admin/w/acme/components", form("name", "Billing DB", "slug", "billing-db", "private", "1"))
+	ws, _ := s.st.WorkspaceBySlug(context.Background(), "acme")
+	if ws.Language != "de" || !ws.Access.Private || !ws.Access.HasPassword || len(ws.Access.IPRanges) != 2 {
+		t.Errorf("workspace after the forms: language %q access %+v", ws.Language, ws.Access)
+	}
+	if c, err := s.st.Component(context.Background(), ws.ID, "billing-db"); err != nil || !c.Private {
+		t.Errorf("the component is not private: %+v %v", c, err)
+	}
+	if _, body := owner.get("/admin/w/acme/settings"); !strings.Contains(body, "Invitations need mail") {
+		t.Error("without SMTP the screen should say invitations need mail")
+	}
+}
