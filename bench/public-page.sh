@@ -50,7 +50,9 @@ curl -sf http://127.0.0.1:$SW_PORT/s/acme/ -o "$work/www/index.html"
 curl -sf http://127.0.0.1:$SW_PORT/s/acme/api/v2/summary.json -o "$work/www/summary.json"
 # The same precompressed bytes browsers get, for nginx's gzip_static.
 curl -sf -H 'Accept-Encoding: gzip' http://127.0.0.1:$SW_PORT/s/acme/ -o "$work/www/index.html.gz"
+curl -sf -H 'Accept-Encoding: gzip' http://127.0.0.1:$SW_PORT/s/acme/api/v2/summary.json -o "$work/www/summary.json.gz"
 touch -r "$work/www/index.html" "$work/www/index.html.gz"
+touch -r "$work/www/summary.json" "$work/www/summary.json.gz"
 cat >"$work/nginx.conf" <<CONF
 worker_processes auto;
 pid $work/nginx.pid;
@@ -111,11 +113,12 @@ bench() {
 }
 bench "HTML page (identity)" "http://127.0.0.1:$SW_PORT/s/acme/" /index.html
 bench "HTML page (gzip)" "http://127.0.0.1:$SW_PORT/s/acme/" /index.html "Accept-Encoding: gzip" "Accept-Encoding: gzip"
-bench "summary.json" "http://127.0.0.1:$SW_PORT/s/acme/api/v2/summary.json" /summary.json
+bench "summary.json (identity)" "http://127.0.0.1:$SW_PORT/s/acme/api/v2/summary.json" /summary.json
+bench "summary.json (gzip)" "http://127.0.0.1:$SW_PORT/s/acme/api/v2/summary.json" /summary.json "Accept-Encoding: gzip" "Accept-Encoding: gzip"
 # The page is rendered anew at least once a minute (today's uptime moves
 # during the seeded incident), so take the ETag just before the run.
 bench "304 Not Modified" "http://127.0.0.1:$SW_PORT/s/acme/" /index.html \
 	"If-None-Match: $(etag http://127.0.0.1:$SW_PORT/s/acme/)" "If-None-Match: $(etag http://127.0.0.1:$NGINX_PORT/index.html)" 'If-None-Match: "x"'
 echo
-echo "stormwatch peak RSS: $(awk '/VmHWM/{printf "%.1f MB", $2/1024}' /proc/$sw_pid/status)"
+echo "stormwatch peak RSS over the whole run: $(awk '/VmHWM/{printf "%.1f MB", $2/1024}' /proc/$sw_pid/status) (GOMEMLIMIT: ${GOMEMLIMIT:-the --memory-limit default})"
 echo "page: $(wc -c <"$work/www/index.html") bytes HTML ($(wc -c <"$work/www/index.html.gz") gzipped), $(wc -c <"$work/www/summary.json") bytes summary.json; wrk -t$THREADS -c$CONNS -d$DURATION; $(nproc) cores"

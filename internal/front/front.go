@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"time"
+	"unsafe"
 
 	"github.com/stormwatch/stormwatch/internal/web"
 	"github.com/valyala/fasthttp"
@@ -36,15 +37,19 @@ func New(a Answerer, h http.Handler, log *slog.Logger, onShutdown func()) *Serve
 	fallback := fasthttpadaptor.NewFastHTTPHandler(h)
 	handle := func(ctx *fasthttp.RequestCtx) {
 		req := &ctx.Request.Header
-		ans, ok := a.Answer(ctx, string(req.Method()), string(req.Host()), string(ctx.Path()), string(ctx.URI().QueryString()),
-			string(req.Peek("Accept-Encoding")), string(req.Peek("Accept-Language")), string(req.Peek("If-None-Match")),
-			string(req.Peek("X-Stormwatch-Revision")))
+		// Views, not copies: the Answerer copies what it keeps, and a
+		// storm of GETs then allocates nothing here.
+		ans, ok := a.Answer(ctx, view(req.Method()), view(req.Host()), view(ctx.Path()), view(ctx.URI().QueryString()),
+			view(req.Peek("Accept-Encoding")), view(req.Peek("Accept-Language")), view(req.Peek("If-None-Match")),
+			view(req.Peek("X-Stormwatch-Revision")))
 		if !ok {
 			fallback(ctx)
 			return
 		}
 		res := &ctx.Response
 		res.SetStatusCode(ans.Status)
+		// The prepared headers' names are canonical already.
+		res.Header.DisableNormalizing()
 		for k, vs := range ans.Header {
 			if k == "Content-Length" {
 				continue // fasthttp sets it from the body
@@ -102,6 +107,10 @@ func (s *Server) Close() error {
 	defer cancel()
 	return s.Shutdown(ctx)
 }
+
+// view is b as a string without a copy; it is valid while the request
+// is being answered.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 type logAdapter struct{ log *slog.Logger }
 

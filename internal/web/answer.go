@@ -8,7 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/stormwatch/stormwatch/internal/page"
 )
 
 // PublicAnswer is a public page, JSON document or feed answered from the
@@ -52,6 +51,9 @@ func (a *Answerer) count(method string, status int) {
 	a.counters[i][j].Inc()
 }
 
+// The strings may be views of the calling server's buffers, valid only
+// during the call: what Answer keeps (cache keys), it copies.
+//
 // Answer serves a GET or HEAD of host, path (already decoded) and raw
 // query from prepared bytes, in the language of ?lang= or acceptLanguage,
 // choosing the encoding from acceptEncoding and
@@ -80,12 +82,15 @@ func (a *Answerer) Answer(ctx context.Context, method, host, path, query, accept
 		if ws, err = a.pub.workspaceBySlug(ctx, slug); err != nil {
 			return PublicAnswer{}, false
 		}
-		site = page.Site{Prefix: prefix, RootURL: a.pub.baseRoot + prefix, Badge: true}
+		site = a.pub.prefixSite(slug)
 	}
 	if rest == "/events" || rest == "/subscribe" || strings.HasPrefix(rest, "/subscriptions/") || strings.HasPrefix(rest, "/assets/") {
 		return PublicAnswer{}, false
 	}
-	minRev, _ := strconv.ParseInt(revision, 10, 64)
+	var minRev int64
+	if revision != "" {
+		minRev, _ = strconv.ParseInt(revision, 10, 64)
+	}
 	rend, err := a.pub.cache.rendering(ctx, ws, site, minRev)
 	if err != nil {
 		return PublicAnswer{}, false

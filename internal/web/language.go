@@ -33,7 +33,7 @@ func (ls *languages) match(header string) *locale.Locale {
 		ls.picked.Clear()
 		ls.size.Store(1)
 	}
-	ls.picked.Store(header, l)
+	ls.picked.Store(strings.Clone(header), l) // header may be a view of a request's buffer
 	return l
 }
 

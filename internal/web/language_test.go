@@ -25,3 +25,16 @@ func TestLanguagePick(t *testing.T) {
 		t.Errorf("a known Accept-Language costs %.0f allocations", allocs)
 	}
 }
+
+func TestHostname(t *testing.T) {
+	for in, want := range map[string]string{"status.example.com": "status.example.com", "Status.Example.COM:8080": "status.example.com",
+		"status.example.com.": "status.example.com", "127.0.0.1:8080": "127.0.0.1", "[::1]:8080": "::1", "[2001:db8::1]": "2001:db8::1",
+		"2001:db8::1": "2001:db8::1", "": ""} {
+		if got := hostname(in); got != want {
+			t.Errorf("hostname(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { hostname("status.example.com:8080") }); n != 0 {
+		t.Errorf("hostname allocates %.0f times", n)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -214,6 +215,7 @@ func (r *rendering) file(path string, v variant) (*file, error) {
 	if err != nil {
 		return nil, err
 	}
+	key.path = strings.Clone(path) // path may be a view of a request's buffer
 	r.files[key] = f
 	return f, nil
 }

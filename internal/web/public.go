@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,6 +31,7 @@ type public struct {
 	cache       *pageCache
 	base        *url.URL
 	baseRoot    string // base URL without a trailing slash
+	baseHost    string // the main host's name
 	pagesDomain string
 	streams     context.Context // ends when the server shuts down
 	subs        *subscriptions  // nil: no subscription pages
@@ -42,6 +42,10 @@ type public struct {
 
 	slugs   sync.Map // slug -> workspace id
 	domains sync.Map // hostname -> domainEntry
+	// sites holds the page.Site of each host (own-host pages) and of each
+	// /s/{slug} prefix, built once: only hosts and slugs that resolved to
+	// a workspace get one, so it is bounded.
+	hostSites, prefixSites sync.Map
 	// domainEntries bounds the domain cache: any Host header reaches it.
 	domainEntries atomic.Int64
 }
@@ -67,13 +71,26 @@ const (
 	domainMissTTL = time.Second
 )
 
-// hostname returns host without its port, lower-cased.
+// hostname returns host without its port, lower-cased. It allocates
+// nothing for a host that is lower-case already: it runs on every
+// request.
 func hostname(hostport string) string {
-	h, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		h = hostport
+	h := hostport
+	switch i := strings.LastIndexByte(h, ':'); {
+	case strings.HasPrefix(h, "["): // [v6]:port or [v6]
+		if end := strings.IndexByte(h, ']'); end > 0 {
+			h = h[1:end]
+		}
+	case i >= 0 && strings.IndexByte(h, ':') == i: // name:port, v4:port
+		h = h[:i]
 	}
-	return strings.ToLower(strings.TrimSuffix(h, "."))
+	h = strings.TrimSuffix(h, ".")
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(h)
+		}
+	}
+	return h
 }
 
 // route decides whether a request is for a workspace's page at the root of
@@ -91,9 +108,9 @@ func (p *public) routeHost(ctx context.Context, hostport string) (ws string, sit
 		if err != nil {
 			return "", page.Site{}, true, err
 		}
-		return ws, p.siteAt(host, ""), true, nil
+		return ws, p.hostSite(host), true, nil
 	}
-	if host == hostname(p.base.Host) || host == "" {
+	if host == p.baseHost || host == "" {
 		return "", page.Site{}, false, nil
 	}
 	ws, err = p.workspaceByDomain(ctx, host)
@@ -103,7 +120,30 @@ func (p *public) routeHost(ctx context.Context, hostport string) (ws string, sit
 	if err != nil {
 		return "", page.Site{}, true, err
 	}
-	return ws, p.siteAt(host, ""), true, nil
+	return ws, p.hostSite(host), true, nil
+}
+
+// hostSite is the site at the root of host, made once per host.
+func (p *public) hostSite(host string) page.Site {
+	if s, ok := p.hostSites.Load(host); ok {
+		return s.(page.Site)
+	}
+	host = strings.Clone(host) // it may be a view of a request's buffer
+	s := p.siteAt(host, "")
+	p.hostSites.Store(host, s)
+	return s
+}
+
+// prefixSite is the site of /s/{slug} on the main host, made once per
+// slug.
+func (p *public) prefixSite(slug string) page.Site {
+	if s, ok := p.prefixSites.Load(slug); ok {
+		return s.(page.Site)
+	}
+	slug = strings.Clone(slug)
+	s := page.Site{Prefix: "/s/" + slug, RootURL: p.baseRoot + "/s/" + slug, Badge: true}
+	p.prefixSites.Store(slug, s)
+	return s
 }
 
 // siteAt builds the page root at host and prefix. Scheme and port come from
@@ -128,7 +168,7 @@ func (p *public) workspaceBySlug(ctx context.Context, slug string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	p.slugs.Store(slug, w.ID) // slugs never change owner
+	p.slugs.Store(strings.Clone(slug), w.ID) // slugs never change owner
 	return w.ID, nil
 }
 
@@ -151,7 +191,7 @@ func (p *public) workspaceByDomain(ctx context.Context, host string) (string, er
 		p.domainEntries.Store(1)
 	}
 	rev, _ := p.hub.Revision(ws)
-	p.domains.Store(host, domainEntry{ws: ws, checked: time.Now(), rev: rev})
+	p.domains.Store(strings.Clone(host), domainEntry{ws: ws, checked: time.Now(), rev: rev})
 	if ws == "" {
 		return "", store.ErrNotFound
 	}
@@ -174,8 +214,7 @@ func (p *public) servePrefixed(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	site := page.Site{Prefix: prefix, RootURL: p.baseRoot + prefix, Badge: true}
-	p.serve(w, r, ws, site, rest)
+	p.serve(w, r, ws, p.prefixSite(slug), rest)
 }
 
 // serve answers one path of a workspace's page.

@@ -96,7 +96,7 @@ func NewWithAnswerer(d Deps) (http.Handler, *Answerer, error) {
 		d.MaxStreamsPerClient = 32
 	}
 	pub := &public{log: d.Log, clients: d.Clients, streamLimit: newStreamLimit(d.MaxStreams, d.MaxStreamsPerClient), store: d.Store, hub: d.Hub, cache: newPageCache(d.Store, d.Hub, d.Now), base: base,
-		baseRoot: strings.TrimSuffix(base.String(), "/"), pagesDomain: d.PagesDomain, streams: d.Streams}
+		baseRoot: strings.TrimSuffix(base.String(), "/"), baseHost: hostname(base.Host), pagesDomain: d.PagesDomain, streams: d.Streams}
 	// A new link or a password try: ten a quarter hour per client and page.
 	if d.AccessKey == nil {
 		d.AccessKey = d.Links.Key
