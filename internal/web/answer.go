@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-
 )
 
 // PublicAnswer is a public page, JSON document or feed answered from the
