@@ -207,6 +207,9 @@ type Attack struct {
 	EndedAt        *time.Time     `json:"ended_at"`
 	Monitor        *MonitorFacts  `json:"monitor,omitempty"`
 	Components     []string       `json:"components,omitempty"`
+	// Capture is the pcapng the agent uploaded, when there is one (read
+	// with the single attack, not in listings).
+	Capture *CaptureInfo `json:"capture,omitempty"`
 	// Seq is the number of the last event received.
 	Seq      int           `json:"-"`
 	Timeline []AttackEvent `json:"timeline,omitempty"`
@@ -311,4 +314,12 @@ func checkMonitorEvent(f func(string) string, e *AttackEvent, now time.Time) err
 		return err
 	}
 	return CheckText(f("check.warning"), e.Check.Warning, 1000, false)
+}
+
+// CaptureInfo describes an attack's capture: a pcapng of the packet
+// headers from before its onset and its first seconds.
+type CaptureInfo struct {
+	Size      int64     `json:"size"`
+	Packets   int64     `json:"packets"`
+	CreatedAt time.Time `json:"created_at"`
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stormwatch/stormwatch/internal/capture"
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/pcapring"
 	"github.com/stormwatch/stormwatch/internal/secret"
 )
 
@@ -189,6 +190,9 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "heartbeat period")
 	mitCmd := fs.String("mitigation-command", "", "`command` run when an attack starts, with the event as JSON on stdin")
 	mitURL := fs.String("mitigation-url", "", "`URL` that gets the event as a JSON POST when an attack starts")
+	ringWindow := fs.Duration("capture-window", pcapring.DefaultWindow, "keep this much of the protected prefixes' packet headers in memory; each attack uploads a pcapng from this long before its onset (0 turns the capture off; packet sources only)")
+	ringBytes := fs.Int("capture-memory", pcapring.DefaultMaxBytes>>20, "`MiB` the capture ring may use: past it, the ring keeps one packet in N")
+	captureAfter := fs.Duration("capture-after", agent.DefaultCaptureAfter, "how much after an attack's onset its capture keeps")
 	checksFile := fs.String("checks", "", "YAML `file` of checks this node declares (the fields of POST /api/v1/checks without nodes); the server adds them, run from this node")
 	var logc config.Log
 	logc.Register(fs)
@@ -279,6 +283,29 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 		}
 		source = live
 	}
+	if *ringWindow < 0 || *ringWindow > 5*time.Minute {
+		return &config.Error{Msg: fmt.Sprintf("capture-window: %s is not between 0 (off) and 5m", *ringWindow)}
+	}
+	if *ringBytes < 1 || *ringBytes > 4096 {
+		return &config.Error{Msg: fmt.Sprintf("capture-memory: %d is not between 1 and 4096 MiB", *ringBytes)}
+	}
+	if *captureAfter < 0 || *captureAfter > time.Minute {
+		return &config.Error{Msg: fmt.Sprintf("capture-after: %s is not between 0 and 1m", *captureAfter)}
+	}
+	// Packet sources feed the pre-attack ring; flow sources have no
+	// packets to keep (their records are in the events).
+	var ring *pcapring.Ring
+	if *ringWindow > 0 && !probeOnly && !flows {
+		ring = pcapring.New(*ringWindow, *ringBytes<<20, settings.Prefixes)
+		switch src := source.(type) {
+		case *agent.PcapSource:
+			src.Tap = ring
+		case *agent.LiveSource:
+			for _, c := range src.Captures {
+				c.Tap = ring
+			}
+		}
+	}
 	spool, err := agent.OpenSpool(*spoolDir)
 	if err != nil {
 		return err
@@ -287,7 +314,7 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	log := logc.Logger(os.Stderr)
 	a := agent.New(agent.Config{Detect: settings, Source: source, Spool: spool,
 		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: *pcap != "", Declared: declared,
-		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}})
+		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}, Ring: ring, CaptureAfter: *captureAfter})
 	log.Info("agent started", "source", source.Name(), "prefixes", af.prefixes.String(), "pending", spool.Pending())
 	if err := a.Run(ctx); err != nil {
 		return err

@@ -194,6 +194,9 @@ func serveUntil(ctx context.Context, st *store.Store, log *slog.Logger, set sett
 	workers.Go(func() {
 		st.Lead(pollCtx, "domain-checks", mx.Lead("domain-checks", func(ctx context.Context) { checker.Run(ctx, st, set.tls.DomainCheck, log) }), log)
 	})
+	workers.Go(func() {
+		st.Lead(pollCtx, "retention", mx.Lead("retention", func(ctx context.Context) { st.PruneCapturesEvery(ctx, time.Hour, srv.CaptureRetention, log) }), log)
+	})
 	workers.Go(func() { sender.Run(pollCtx) })
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()

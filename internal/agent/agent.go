@@ -14,6 +14,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/pcapring"
 	"github.com/stormwatch/stormwatch/internal/probe"
 )
 
@@ -44,6 +45,13 @@ type Config struct {
 	// ExitWhenDone makes Run return once a finite source (a replay) has
 	// ended and every event reached the server.
 	ExitWhenDone bool
+	// Ring, when set, keeps the last seconds of packet headers (the
+	// source must feed it: PcapSource.Tap, capture.Live.Tap); each attack
+	// leaves a pcapng of the frames around its onset, uploaded with it.
+	Ring *pcapring.Ring
+	// CaptureAfter is how much after the onset the capture keeps
+	// (default DefaultCaptureAfter).
+	CaptureAfter time.Duration
 }
 
 // Agent runs detection on one source and reports to the server.
@@ -61,6 +69,14 @@ type Agent struct {
 	wg       sync.WaitGroup
 	// checks runs the checks the server gives this node.
 	checks *probe.Runner
+	// runCtx is Run's context, for the work events start.
+	runCtx context.Context
+	// sourceEnded closes when the source has nothing more (a replay's
+	// end); uploads wakes the capture uploader; captures counts the
+	// captures being kept.
+	sourceEnded chan struct{}
+	uploads     chan struct{}
+	captures    sync.WaitGroup
 }
 
 // New returns an agent; Run starts it.
@@ -71,7 +87,11 @@ func New(cfg Config) *Agent {
 	if cfg.Mitigation.Timeout <= 0 {
 		cfg.Mitigation.Timeout = 30 * time.Second
 	}
-	a := &Agent{cfg: cfg, det: detect.New(cfg.Detect), notify: make(chan struct{}, 1)}
+	if cfg.CaptureAfter <= 0 {
+		cfg.CaptureAfter = DefaultCaptureAfter
+	}
+	a := &Agent{cfg: cfg, det: detect.New(cfg.Detect), notify: make(chan struct{}, 1), sourceEnded: make(chan struct{}),
+		uploads: make(chan struct{}, 1), runCtx: context.Background()}
 	a.checks = probe.NewRunner(&probe.Prober{}, a.checkChanged)
 	return a
 }
@@ -107,6 +127,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.checks.Stop()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.mu.Lock()
+	a.runCtx = ctx
+	a.mu.Unlock()
 
 	sourceDone := make(chan error, 1)
 	sendDone := make(chan struct{})
@@ -115,10 +138,14 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.send(ctx, sourceDone)
 	})
 	a.wg.Go(func() { a.heartbeats(ctx) })
+	if a.cfg.Ring != nil {
+		a.wg.Go(func() { a.uploadCaptures(ctx) })
+	}
 	if a.cfg.Source.Live() {
 		a.wg.Go(func() { a.clock(ctx) })
 	}
 	err := a.cfg.Source.Run(ctx, a.observe)
+	close(a.sourceEnded)
 	if err == nil && !a.cfg.Source.Live() {
 		// The capture ended: let its time run on until every attack in it
 		// has ended, so a replay reports whole lifecycles.
@@ -140,7 +167,22 @@ func (a *Agent) Run(ctx context.Context) error {
 	case <-sendDone:
 	case <-ctx.Done():
 	}
+	a.finishCaptures(ctx)
 	return nil
+}
+
+// finishCaptures waits, before a replay's agent exits, for the captures
+// being kept and their upload (for a while: they stay on disk for the
+// next run otherwise).
+func (a *Agent) finishCaptures(ctx context.Context) {
+	if a.cfg.Ring == nil {
+		return
+	}
+	a.captures.Wait()
+	deadline := time.Now().Add(30 * time.Second)
+	for a.uploadWaiting(ctx) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // observe runs detection on a batch and spools the events it caused.
@@ -185,6 +227,21 @@ func (a *Agent) detected(f func(*detect.Detector) []sw.AttackEvent) error {
 		if e.Type == sw.EventStarted && e.Seq == 1 && a.cfg.Mitigation.enabled() {
 			e := e
 			a.wg.Go(func() { a.mitigate(e) })
+		}
+		if e.Type == sw.EventStarted && e.Seq == 1 && a.cfg.Ring != nil && e.Target != "" {
+			e := e
+			a.mu.Lock()
+			ctx := a.runCtx
+			a.mu.Unlock()
+			// The frames before the onset are taken now, on the capture's
+			// goroutine: a fast replay would overwrite them before the
+			// capture's own goroutine looks.
+			before := a.framesBefore(e)
+			a.captures.Add(1)
+			a.wg.Go(func() {
+				defer a.captures.Done()
+				a.keepCapture(ctx, e, before)
+			})
 		}
 	}
 	if len(events) > 0 {

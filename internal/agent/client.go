@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -105,3 +106,34 @@ func (c *Client) SendHeartbeat(ctx context.Context, b Beat) ([]sw.Check, error) 
 	err := c.post(ctx, "/api/v1/agent/heartbeat", b, &out)
 	return out.Checks, err
 }
+
+// UploadCapture puts an attack's pcapng on the server. A 404 (the server
+// has not heard of the attack yet) is not permanent: the events may
+// still be on their way.
+func (c *Client) UploadCapture(ctx context.Context, attackID string, pcapng []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.base+"/api/v1/agent/attacks/"+url.PathEscape(attackID)+"/pcap", bytes.NewReader(pcapng))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", PcapNGType)
+	req.Header.Set("User-Agent", "stormwatch-agent")
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	switch {
+	case res.StatusCode >= 200 && res.StatusCode < 300:
+		return nil
+	case res.StatusCode == http.StatusNotFound, res.StatusCode == http.StatusUnauthorized, res.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
+	case res.StatusCode >= 400 && res.StatusCode < 500:
+		return &PermanentError{Status: res.StatusCode, Body: strings.TrimSpace(string(data))}
+	}
+	return fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
+}
+
+// PcapNGType is the media type of pcapng captures.
+const PcapNGType = "application/x-pcapng"

@@ -31,6 +31,8 @@ type PcapSource struct {
 	Speed float64
 	// Last is the timestamp of the last packet, once Run returned.
 	Last time.Time
+	// Tap, when set, sees each frame (the pre-attack ring).
+	Tap capture.Tap
 }
 
 // Name implements Source.
@@ -42,7 +44,7 @@ func (s *PcapSource) Live() bool { return false }
 // Run implements Source.
 func (s *PcapSource) Run(ctx context.Context, emit func([]detect.Packet) error) error {
 	batch := make([]detect.Packet, 0, batchSize)
-	st, err := capture.ReadFile(ctx, s.Path, s.Speed, func(p *detect.Packet) error {
+	st, err := capture.ReadFileTap(ctx, s.Path, s.Speed, s.Tap, func(p *detect.Packet) error {
 		batch = append(batch, *p)
 		if len(batch) == batchSize || s.Speed > 0 {
 			err := emit(batch)

@@ -126,12 +126,14 @@ func (s *Server) table() []route {
 
 		{"POST", "/api/v1/agent/events", "", s.agentEvents, true},
 		{"POST", "/api/v1/agent/heartbeat", "", s.agentHeartbeat, true},
+		{"PUT", "/api/v1/agent/attacks/{id}/pcap", "", s.agentCapture, true},
 		{"POST", "/api/v1/inbound/events", "", s.inboundEvents, true},
 		{"POST", "/api/v1/inbound/fastnetmon", "", s.inboundFastNetMon, true},
 		{"POST", "/api/v1/inbound/alertmanager", "", s.inboundAlertmanager, true},
 
 		{"GET", "/api/v1/attacks", viewer, listOf(s.store.Attacks), false},
 		{"GET", "/api/v1/attacks/{id}", viewer, getOf("id", s.store.Attack), false},
+		{"GET", "/api/v1/attacks/{id}/pcap", viewer, s.attackCapture, false},
 
 		{"GET", "/api/v1/workspace", viewer, s.getWorkspace, false},
 		{"PATCH", "/api/v1/workspace", admin, s.patchWorkspace, false},

@@ -34,6 +34,8 @@ type Live struct {
 	link  int
 	// Drops counts packets the kernel dropped because the ring was full.
 	Drops atomic.Uint64
+	// Tap, when set before Run, sees each decoded frame.
+	Tap Tap
 }
 
 // OpenLive opens a capture on the named interface.
@@ -144,6 +146,9 @@ func (l *Live) Run(ctx context.Context, fn func([]detect.Packet) error) error {
 			if end <= uint32(len(b)) {
 				if err := Decode(l.link, b[start:end], &p); err == nil {
 					p.At = time.Unix(int64(h.Sec), int64(h.Nsec))
+					if l.Tap != nil {
+						l.Tap.Add(p.At, l.link, b[start:end], int(h.Len), p.Dst)
+					}
 					batch = append(batch, p)
 				}
 			}

@@ -24,6 +24,12 @@ type Stats struct {
 // possible; detection always runs on the capture's own timestamps, so the
 // result does not depend on the speed. fn must not keep the packet.
 func ReadFile(ctx context.Context, path string, speed float64, fn func(*detect.Packet) error) (Stats, error) {
+	return ReadFileTap(ctx, path, speed, nil, fn)
+}
+
+// ReadFileTap is ReadFile that also shows each decoded frame to tap
+// (nil: none).
+func ReadFileTap(ctx context.Context, path string, speed float64, tap Tap, fn func(*detect.Packet) error) (Stats, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Stats{}, err
@@ -34,7 +40,7 @@ func ReadFile(ctx context.Context, path string, speed float64, fn func(*detect.P
 	if err != nil {
 		return Stats{}, fmt.Errorf("%s: not a capture file: %w", path, err)
 	}
-	var next func() ([]byte, time.Time, error)
+	var next func() ([]byte, time.Time, int, error)
 	var link int
 	if string(magic) == "\x0a\x0d\x0d\x0a" {
 		r, err := pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
@@ -42,9 +48,9 @@ func ReadFile(ctx context.Context, path string, speed float64, fn func(*detect.P
 			return Stats{}, fmt.Errorf("%s: %w", path, err)
 		}
 		link = int(r.LinkType())
-		next = func() ([]byte, time.Time, error) {
+		next = func() ([]byte, time.Time, int, error) {
 			data, ci, err := r.ZeroCopyReadPacketData()
-			return data, ci.Timestamp, err
+			return data, ci.Timestamp, ci.Length, err
 		}
 	} else {
 		r, err := pcapgo.NewReader(br)
@@ -52,16 +58,16 @@ func ReadFile(ctx context.Context, path string, speed float64, fn func(*detect.P
 			return Stats{}, fmt.Errorf("%s: not a pcap or pcapng file: %w", path, err)
 		}
 		link = int(r.LinkType())
-		next = func() ([]byte, time.Time, error) {
+		next = func() ([]byte, time.Time, int, error) {
 			data, ci, err := r.ZeroCopyReadPacketData()
-			return data, ci.Timestamp, err
+			return data, ci.Timestamp, ci.Length, err
 		}
 	}
 	var st Stats
 	var p detect.Packet
 	var wallStart time.Time
 	for {
-		data, ts, err := next()
+		data, ts, wire, err := next()
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return st, nil
 		}
@@ -73,6 +79,9 @@ func ReadFile(ctx context.Context, path string, speed float64, fn func(*detect.P
 			continue
 		}
 		p.At = ts
+		if tap != nil {
+			tap.Add(ts, link, data, wire, p.Dst)
+		}
 		if st.Packets == 0 {
 			st.First, wallStart = ts, time.Now()
 		}

@@ -146,6 +146,8 @@ type Server struct {
 	// MemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
 	// is not set (0: none).
 	MemoryLimit Size
+	// CaptureRetention is how long attack captures (pcapng) are kept.
+	CaptureRetention time.Duration
 }
 
 // Register adds the server flags to fs.
@@ -160,6 +162,7 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.IntVar(&s.MaxEventStreamsPerClient, "max-event-streams-per-client", 32, "most live-update streams one client address may hold (tabs of one office behind one NAT)")
 	s.MemoryLimit = 40 << 20
 	fs.Var(&s.MemoryLimit, "memory-limit", "soft memory `limit` of the Go runtime (GOMEMLIMIT wins when set): the garbage collector works harder near it, so a storm of page readers stays near 55 MB; 0 turns it off; raise it for installations with many large workspaces")
+	fs.DurationVar(&s.CaptureRetention, "capture-retention", 30*24*time.Hour, "how long attack captures (the pcapng agents upload with each attack) are kept")
 	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
@@ -192,6 +195,9 @@ func (s *Server) Validate() error {
 	}
 	if s.ShutdownTimeout <= 0 {
 		return errorf("shutdown-timeout: must be positive, got %s", s.ShutdownTimeout)
+	}
+	if s.CaptureRetention < time.Hour {
+		return errorf("capture-retention: at least 1h, got %s", s.CaptureRetention)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -146,6 +147,11 @@ func (r *Reader) Attack(ctx context.Context, ws, id string) (*sw.Attack, error) 
 		ORDER BY started_at DESC LIMIT 1`, ws, id))
 	if err != nil {
 		return nil, notFound(err, "attack", id)
+	}
+	if ci, err := r.CaptureInfo(ctx, ws, id); err == nil {
+		a.Capture = ci
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
 	}
 	rows, err := r.db.QueryContext(ctx, `SELECT payload FROM attack_events WHERE workspace_id = $1 AND node_id = $2 AND attack_id = $3
 		ORDER BY seq`, ws, a.NodeID, id)
