@@ -150,6 +150,13 @@ the same file on several nodes is one check seen from several locations:
     target: 203.0.113.7:27015
     payload: a2s
 
+Evidence: with a packet source, the agent keeps the last --capture-window
+(10s) of packet headers (128 bytes each) to the protected prefixes in
+--capture-memory (16 MiB; past it one packet in N is kept); each attack
+leaves a pcapng of the packets to its target from that window before the
+onset to --capture-after (5s) after it, kept in the spool and uploaded
+with the attack (GET /api/v1/attacks/{id}/pcap on the server).
+
 Detection looks at both directions: per protected address it counts
 attack-shaped traffic, what the address did not ask for — SYNs whose
 handshake never completes, SYN-ACKs, ACKs and RSTs of connections it

@@ -78,6 +78,27 @@ func (d *Dashboard) exportSubscribers(w http.ResponseWriter, r *http.Request, c 
 	_, _ = w.Write(buf.Bytes())
 }
 
+// attackCapture downloads an attack's pcapng.
+func (d *Dashboard) attackCapture(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	capture, err := d.Store.Capture(r.Context(), c.ws.ID, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		d.renderError(w, r, c, http.StatusNotFound, "No capture for this attack (yet): the agent uploads it a few seconds after the onset; flow sources keep none.")
+		return
+	}
+	if err != nil {
+		d.fail(w, r, c, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pcapng")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="attack-%s.pcapng"`, strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, capture.AttackID)))
+	_, _ = w.Write(capture.Data)
+}
+
 // addSubscriber adds one address (it gets the double opt-in mail unless
 // the operator vouches for it) or one webhook (its signing secret shown
 // once).

@@ -83,6 +83,7 @@ func (d *Dashboard) routes() {
 
 	d.page(w+"/subscribers", editor, "subscribers", d.subscribers)
 	d.mux.Handle("GET "+w+"/subscribers/export", d.inWorkspace(editor, d.exportSubscribers))
+	d.mux.Handle("GET "+w+"/attacks/{id}/pcap", d.inWorkspace(viewer, d.attackCapture))
 	d.action(w+"/subscribers", editor, "subscribers", d.addSubscriber)
 	d.action(w+"/subscribers/import", editor, "subscribers", d.importSubscribers)
 	d.action(w+"/subscribers/{id}/delete", editor, "subscribers", d.deleteOf("subscriber.delete", "subscriber", (*store.Tx).DeleteSubscriber, "Subscriber removed.", "/subscribers"))
