@@ -40,8 +40,9 @@ const (
 
 // Ring is a circular store of recent frames. Safe for concurrent use.
 type Ring struct {
-	window   time.Duration
-	prefixes []netip.Prefix
+	window time.Duration
+	v4     []v4prefix
+	v6     []netip.Prefix
 
 	mu     sync.Mutex
 	arena  []byte
@@ -71,7 +72,20 @@ func New(window time.Duration, maxBytes int, prefixes []netip.Prefix) *Ring {
 	if maxBytes < 64*recMax {
 		maxBytes = 64 * recMax
 	}
-	r := &Ring{window: window, prefixes: prefixes, arena: make([]byte, maxBytes/recMax*recMax), slots: maxBytes / recMax}
+	r := &Ring{window: window, arena: make([]byte, maxBytes/recMax*recMax), slots: maxBytes / recMax}
+	for _, p := range prefixes {
+		p = p.Masked()
+		if p.Addr().Is4() {
+			a4 := p.Addr().As4()
+			mask := ^uint32(0) << (32 - p.Bits())
+			if p.Bits() == 0 {
+				mask = 0
+			}
+			r.v4 = append(r.v4, v4prefix{base: (uint32(a4[0])<<24 | uint32(a4[1])<<16 | uint32(a4[2])<<8 | uint32(a4[3])) & mask, mask: mask})
+		} else {
+			r.v6 = append(r.v6, p)
+		}
+	}
 	// A window's worth of records at the largest size must fit.
 	r.maxPerTick = max(1, uint64(maxBytes/recMax)*uint64(sampleTick)/uint64(window))
 	r.stride.Store(1)
@@ -81,27 +95,46 @@ func New(window time.Duration, maxBytes int, prefixes []netip.Prefix) *Ring {
 // Window is how far back the ring reaches.
 func (r *Ring) Window() time.Duration { return r.window }
 
-// Protects reports whether dst is in the ring's prefixes.
+// Protects reports whether dst is in the ring's prefixes. IPv4 prefixes
+// are compared as masked words: this runs for every packet.
 func (r *Ring) Protects(dst netip.Addr) bool {
-	for _, p := range r.prefixes {
-		if p.Contains(dst) {
+	if dst.Is4() {
+		a4 := dst.As4()
+		a := uint32(a4[0])<<24 | uint32(a4[1])<<16 | uint32(a4[2])<<8 | uint32(a4[3])
+		for _, p := range r.v4 {
+			if a&p.mask == p.base {
+				return true
+			}
+		}
+		return false
+	}
+	for i := range r.v6 {
+		if r.v6[i].Contains(dst) {
 			return true
 		}
 	}
 	return false
 }
 
+type v4prefix struct{ base, mask uint32 }
+
 // Add keeps frame (of link type link, origLen bytes on the wire), seen
 // at at, when its destination dst is protected and the sampling takes
 // it. It copies what it keeps: frame may be reused after.
 func (r *Ring) Add(at time.Time, link int, frame []byte, origLen int, dst netip.Addr) {
+	// Small enough to inline into the capture loop: a packet the ring
+	// does not keep costs a prefix check and one atomic add.
 	if !r.Protects(dst) {
 		return
 	}
-	n := r.seen.Add(1)
-	if s := r.stride.Load(); n&(s-1) != 0 { // stride is a power of two
+	if n := r.seen.Add(1); n&(r.stride.Load()-1) != 0 { // stride is a power of two
 		return
 	}
+	r.keep(at, link, frame, origLen, r.seen.Load())
+}
+
+// keep stores one sampled frame.
+func (r *Ring) keep(at time.Time, link int, frame []byte, origLen int, n uint64) {
 	r.kept.Add(1)
 	capLen := min(len(frame), SnapLen)
 	r.mu.Lock()
