@@ -182,6 +182,10 @@ type AttackEvent struct {
 	// Components, when set (an inbound alert's component label), are the
 	// slugs of the components the signal affects instead of the node's.
 	Components []string `json:"components,omitempty"`
+	// Mitigation, on attack.mitigating, says what the agent announced
+	// upstream ("blackhole 203.0.113.7/32 communities 65535:666", a
+	// FlowSpec rule): for the operators' timeline, never the public page.
+	Mitigation []string `json:"mitigation,omitempty"`
 }
 
 // Attack is an attack's latest state as the server knows it, with the
@@ -235,6 +239,14 @@ func CheckAttackEvent(index int, e *AttackEvent, now time.Time) error {
 	}
 	if e.Check != nil || e.Monitor != nil {
 		return Invalid(f("check"), "only monitor.down and monitor.up events carry a check")
+	}
+	if len(e.Mitigation) > 10 {
+		return Invalid(f("mitigation"), "at most 10 entries")
+	}
+	for _, m := range e.Mitigation {
+		if err := CheckText(f("mitigation"), m, 500, true); err != nil {
+			return err
+		}
 	}
 	for _, t := range []struct {
 		name string

@@ -1,22 +1,28 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	sw "github.com/stormwatch/stormwatch"
 	"io"
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/agent"
+	"github.com/stormwatch/stormwatch/internal/bgpspeaker"
 	"github.com/stormwatch/stormwatch/internal/capture"
 	"github.com/stormwatch/stormwatch/internal/config"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/mitigation"
 	"github.com/stormwatch/stormwatch/internal/pcapring"
 	"github.com/stormwatch/stormwatch/internal/secret"
 )
@@ -200,6 +206,7 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	ringWindow := fs.Duration("capture-window", pcapring.DefaultWindow, "keep this much of the protected prefixes' packet headers in memory; each attack uploads a pcapng from this long before its onset (0 turns the capture off; packet sources only)")
 	ringBytes := fs.Int("capture-memory", pcapring.DefaultMaxBytes>>20, "`MiB` the capture ring may use: past it, the ring keeps one packet in N")
 	captureAfter := fs.Duration("capture-after", agent.DefaultCaptureAfter, "how much after an attack's onset its capture keeps")
+	bgpFile := fs.String("bgp", "", "YAML `file` of the node's BGP sessions and mitigation policy: blackhole (RTBH) and FlowSpec announcements when attacks start, withdrawn after they end (see the README's Mitigation section)")
 	checksFile := fs.String("checks", "", "YAML `file` of checks this node declares (the fields of POST /api/v1/checks without nodes); the server adds them, run from this node")
 	var logc config.Log
 	logc.Register(fs)
@@ -313,19 +320,103 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 			}
 		}
 	}
+	var bgpConf *bgpFileConfig
+	if *bgpFile != "" {
+		if bgpConf, err = loadBGP(*bgpFile); err != nil {
+			return err
+		}
+	}
 	spool, err := agent.OpenSpool(*spoolDir)
 	if err != nil {
 		return err
 	}
 	defer spool.Close()
 	log := logc.Logger(os.Stderr)
-	a := agent.New(agent.Config{Detect: settings, Source: source, Spool: spool,
-		Client: agent.NewClient(*server, *token), Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: *pcap != "", Declared: declared,
-		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}, Ring: ring, CaptureAfter: *captureAfter})
+	client := agent.NewClient(*server, *token)
+	var speaker *bgpspeaker.Speaker
+	if bgpConf != nil {
+		onPeer := func(peer string, established bool, detail string) {
+			r := agent.MitigationReport{Action: "peer_down", Peer: peer, Error: "BGP session " + detail}
+			if established {
+				r = agent.MitigationReport{Action: "peer_up", Peer: peer}
+			}
+			log.Info("bgp session", "peer", peer, "state", detail)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := client.ReportMitigation(rctx, r); err != nil {
+				log.Warn("could not report the BGP session to the server", "err", err)
+			}
+		}
+		var stale []mitigation.Announcement
+		speaker, stale, err = bgpspeaker.Start(ctx, bgpConf.Config, filepath.Join(*spoolDir, "bgp-announced.json"), log, onPeer)
+		if err != nil {
+			return err
+		}
+		for _, a := range stale {
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_ = client.ReportMitigation(rctx, agent.MitigationReport{Action: "withdraw", Route: a.Kind + " " + a.Target.String() + " " + a.Match,
+				Error: "left announced by an earlier run of this agent"})
+			cancel()
+		}
+		defer func() {
+			// A clean shutdown withdraws everything announced.
+			cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := speaker.Close(cctx); err != nil {
+				log.Error("bgp: withdraw on shutdown", "err", err)
+			}
+		}()
+	}
+	cfg := agent.Config{Detect: settings, Source: source, Spool: spool,
+		Client: client, Heartbeat: *heartbeat, Log: log, Version: version, ExitWhenDone: *pcap != "", Declared: declared,
+		Mitigation: agent.Mitigation{Command: strings.Fields(*mitCmd), URL: *mitURL}, Ring: ring, CaptureAfter: *captureAfter}
+	if speaker != nil {
+		cfg.BGP, cfg.BGPPolicy, cfg.BGPDryRun = speaker, bgpConf.Policy, bgpConf.Config.DryRun
+	}
+	a := agent.New(cfg)
 	log.Info("agent started", "source", source.Name(), "prefixes", af.prefixes.String(), "pending", spool.Pending())
 	if err := a.Run(ctx); err != nil {
 		return err
 	}
 	log.Info("agent stopped", "pending", spool.Pending())
 	return nil
+}
+
+// bgpFileConfig is the --bgp file: the speaker's sessions and the
+// mitigation policy.
+type bgpFileConfig struct {
+	bgpspeaker.Config `yaml:",inline"`
+	Policy            mitigation.Policy `yaml:"policy"`
+}
+
+// loadBGP reads and checks the --bgp file; a policy left out is the
+// default one.
+func loadBGP(path string) (*bgpFileConfig, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &config.Error{Msg: "bgp: " + err.Error()}
+	}
+	var c bgpFileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, &config.Error{Msg: fmt.Sprintf("bgp: %s: %v", path, err)}
+	}
+	if len(c.Policy.Rules) == 0 {
+		def := mitigation.DefaultPolicy()
+		c.Policy.Rules = def.Rules
+	}
+	if c.Policy.Hold == 0 {
+		c.Policy.Hold = mitigation.DefaultHold
+	}
+	if c.Policy.MaxBlackholes == 0 {
+		c.Policy.MaxBlackholes = mitigation.DefaultMaxBlackholes
+	}
+	if err := c.Config.Check(); err != nil {
+		return nil, &config.Error{Msg: fmt.Sprintf("bgp: %s: %v", path, err)}
+	}
+	if err := c.Policy.Check(); err != nil {
+		return nil, &config.Error{Msg: fmt.Sprintf("bgp: %s: policy.%v", path, err)}
+	}
+	return &c, nil
 }

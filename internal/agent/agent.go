@@ -14,6 +14,7 @@ import (
 
 	sw "github.com/stormwatch/stormwatch"
 	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/mitigation"
 	"github.com/stormwatch/stormwatch/internal/pcapring"
 	"github.com/stormwatch/stormwatch/internal/probe"
 )
@@ -52,6 +53,12 @@ type Config struct {
 	// CaptureAfter is how much after the onset the capture keeps
 	// (default DefaultCaptureAfter).
 	CaptureAfter time.Duration
+	// BGP, when set, announces mitigations upstream by Policy when
+	// attacks start and withdraws them after they ended and Policy.Hold
+	// passed (the speaker's owner closes it, withdrawing the rest).
+	BGP       Announcer
+	BGPPolicy mitigation.Policy
+	BGPDryRun bool
 }
 
 // Agent runs detection on one source and reports to the server.
@@ -77,6 +84,7 @@ type Agent struct {
 	sourceEnded chan struct{}
 	uploads     chan struct{}
 	captures    sync.WaitGroup
+	bgp         *bgpMitigation
 }
 
 // New returns an agent; Run starts it.
@@ -93,6 +101,10 @@ func New(cfg Config) *Agent {
 	a := &Agent{cfg: cfg, det: detect.New(cfg.Detect), notify: make(chan struct{}, 1), sourceEnded: make(chan struct{}),
 		uploads: make(chan struct{}, 1), runCtx: context.Background()}
 	a.checks = probe.NewRunner(&probe.Prober{}, a.checkChanged)
+	if cfg.BGP != nil {
+		a.bgp = &bgpMitigation{a: a, speaker: cfg.BGP, policy: cfg.BGPPolicy, dryRun: cfg.BGPDryRun,
+			active: map[string][]mitigation.Announcement{}, withdraw: map[string]*time.Timer{}}
+	}
 	return a
 }
 
@@ -125,6 +137,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	// Deferred calls run last first: cancel, then wait for the goroutines.
 	defer a.wg.Wait()
 	defer a.checks.Stop()
+	if a.bgp != nil {
+		defer a.bgp.stop()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.mu.Lock()
@@ -227,6 +242,13 @@ func (a *Agent) detected(f func(*detect.Detector) []sw.AttackEvent) error {
 		if e.Type == sw.EventStarted && e.Seq == 1 && a.cfg.Mitigation.enabled() {
 			e := e
 			a.wg.Go(func() { a.mitigate(e) })
+		}
+		if a.bgp != nil && (e.Type == sw.EventStarted || e.Type == sw.EventEnded) {
+			e := e
+			a.mu.Lock()
+			ctx := a.runCtx
+			a.mu.Unlock()
+			a.wg.Go(func() { a.bgpStep(ctx, e) })
 		}
 		if e.Type == sw.EventStarted && e.Seq == 1 && a.cfg.Ring != nil && e.Target != "" {
 			e := e

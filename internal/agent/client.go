@@ -137,3 +137,9 @@ func (c *Client) UploadCapture(ctx context.Context, attackID string, pcapng []by
 
 // PcapNGType is the media type of pcapng captures.
 const PcapNGType = "application/x-pcapng"
+
+// ReportMitigation tells the server of an announce, a withdraw, a
+// failure or a BGP session change.
+func (c *Client) ReportMitigation(ctx context.Context, r MitigationReport) error {
+	return c.post(ctx, "/api/v1/agent/mitigations", r, nil)
+}

@@ -127,6 +127,7 @@ func (s *Server) table() []route {
 		{"POST", "/api/v1/agent/events", "", s.agentEvents, true},
 		{"POST", "/api/v1/agent/heartbeat", "", s.agentHeartbeat, true},
 		{"PUT", "/api/v1/agent/attacks/{id}/pcap", "", s.agentCapture, true},
+		{"POST", "/api/v1/agent/mitigations", "", s.agentMitigation, true},
 		{"POST", "/api/v1/inbound/events", "", s.inboundEvents, true},
 		{"POST", "/api/v1/inbound/fastnetmon", "", s.inboundFastNetMon, true},
 		{"POST", "/api/v1/inbound/alertmanager", "", s.inboundAlertmanager, true},

@@ -130,13 +130,19 @@ func Start(ctx context.Context, cfg Config, stateFile string, log *slog.Logger, 
 		{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_FLOW_SPEC_UNICAST}, {Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_FLOW_SPEC_UNICAST},
 	}
 	for _, p := range cfg.Peers {
+		// Graceful restart: when the agent dies, the peer keeps its
+		// routes (a blackhole stays up through a crash) for RestartTime,
+		// and the restarted agent's end-of-RIB clears what it no longer
+		// announces.
 		peer := &api.Peer{Conf: &api.PeerConf{NeighborAddress: p.Address, PeerAsn: p.AS},
-			Timers: &api.Timers{Config: &api.TimersConfig{ConnectRetry: 1, HoldTime: 30, KeepaliveInterval: 10}}}
+			Timers:          &api.Timers{Config: &api.TimersConfig{ConnectRetry: 1, HoldTime: 30, KeepaliveInterval: 10}},
+			GracefulRestart: &api.GracefulRestart{Enabled: true, RestartTime: 120}}
 		if p.LocalAddress != "" || p.Port != 0 {
 			peer.Transport = &api.Transport{LocalAddress: p.LocalAddress, RemotePort: p.Port}
 		}
 		for _, f := range families {
-			peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f, Enabled: true}})
+			peer.AfiSafis = append(peer.AfiSafis, &api.AfiSafi{Config: &api.AfiSafiConfig{Family: f, Enabled: true},
+				MpGracefulRestart: &api.MpGracefulRestart{Config: &api.MpGracefulRestartConfig{Enabled: true}}})
 		}
 		if err := s.srv.AddPeer(ctx, &api.AddPeerRequest{Peer: peer}); err != nil {
 			s.srv.Stop()

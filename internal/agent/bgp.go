@@ -1,0 +1,198 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/detect"
+	"github.com/stormwatch/stormwatch/internal/mitigation"
+)
+
+// Announcer announces mitigations upstream (bgpspeaker.Speaker).
+type Announcer interface {
+	Announce(ctx context.Context, a mitigation.Announcement) error
+	Withdraw(ctx context.Context, a mitigation.Announcement) error
+	Announced() []mitigation.Announcement
+}
+
+// MitigationReport is what the agent tells the server of its BGP work:
+// every announce and withdraw for the audit log, failures and lost
+// sessions for the operators.
+type MitigationReport struct {
+	AttackID string `json:"attack_id,omitempty"`
+	// Action is announce, withdraw, failed, peer_up or peer_down.
+	Action string `json:"action"`
+	Route  string `json:"route,omitempty"`
+	Peer   string `json:"peer,omitempty"`
+	Error  string `json:"error,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+}
+
+// bgpMitigation runs the node's mitigation policy: announcements when an
+// attack starts, their withdrawal once it ended and the hold passed.
+type bgpMitigation struct {
+	a        *Agent
+	speaker  Announcer
+	dryRun   bool
+	mu       sync.Mutex
+	policy   mitigation.Policy
+	active   map[string][]mitigation.Announcement // by attack id
+	withdraw map[string]*time.Timer               // pending withdrawals, by attack id
+}
+
+func describe(a mitigation.Announcement) string {
+	if a.Kind == "blackhole" {
+		comms := make([]string, len(a.Communities))
+		for i, c := range a.Communities {
+			comms[i] = fmt.Sprintf("%d:%d", c>>16, c&0xffff)
+		}
+		return fmt.Sprintf("blackhole %s communities %s", a.Target, strings.Join(comms, " "))
+	}
+	action := "drop"
+	if a.Rate > 0 {
+		action = fmt.Sprintf("rate-limit %.0f B/s", a.Rate)
+	}
+	return fmt.Sprintf("flowspec %s then %s", a.Match, action)
+}
+
+// setPolicy replaces the policy (from the server's override).
+func (m *bgpMitigation) setPolicy(p mitigation.Policy) {
+	m.mu.Lock()
+	m.policy = p
+	m.mu.Unlock()
+}
+
+// started announces what the policy asks for attack e and returns the
+// descriptions of what was announced (none: nothing to report).
+func (m *bgpMitigation) started(ctx context.Context, e sw.AttackEvent) []string {
+	m.mu.Lock()
+	if t := m.withdraw[e.AttackID]; t != nil {
+		// The attack resumed within the hold: keep what is announced.
+		t.Stop()
+		delete(m.withdraw, e.AttackID)
+		m.mu.Unlock()
+		return nil
+	}
+	if len(m.active[e.AttackID]) > 0 {
+		m.mu.Unlock()
+		return nil
+	}
+	policy := m.policy
+	m.mu.Unlock()
+	rule, ok := policy.Decide(&e)
+	if !ok {
+		return nil
+	}
+	plan, err := mitigation.Plan(&e, rule, &policy, m.a.cfg.Detect.Prefixes)
+	if err != nil {
+		m.report(ctx, MitigationReport{AttackID: e.AttackID, Action: "failed", Error: err.Error()})
+		return nil
+	}
+	var done []string
+	for _, an := range plan {
+		if an.Kind == "blackhole" && policy.MaxBlackholes > 0 && m.blackholes() >= policy.MaxBlackholes {
+			m.report(ctx, MitigationReport{AttackID: e.AttackID, Action: "failed", Route: describe(an),
+				Error: fmt.Sprintf("%d blackholes announced already, the most the policy allows", policy.MaxBlackholes)})
+			continue
+		}
+		if err := m.speaker.Announce(ctx, an); err != nil {
+			m.report(ctx, MitigationReport{AttackID: e.AttackID, Action: "failed", Route: describe(an), Error: err.Error()})
+			continue
+		}
+		m.mu.Lock()
+		m.active[e.AttackID] = append(m.active[e.AttackID], an)
+		m.mu.Unlock()
+		m.report(ctx, MitigationReport{AttackID: e.AttackID, Action: "announce", Route: describe(an), DryRun: m.dryRun})
+		done = append(done, describe(an))
+	}
+	return done
+}
+
+func (m *bgpMitigation) blackholes() int {
+	n := 0
+	for _, an := range m.speaker.Announced() {
+		if an.Kind == "blackhole" {
+			n++
+		}
+	}
+	return n
+}
+
+// ended withdraws attack id's announcements once the hold has passed.
+func (m *bgpMitigation) ended(ctx context.Context, id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.active[id]) == 0 || m.withdraw[id] != nil {
+		return
+	}
+	hold := m.policy.Hold
+	m.withdraw[id] = time.AfterFunc(hold, func() { m.withdrawAll(ctx, id) })
+}
+
+func (m *bgpMitigation) withdrawAll(ctx context.Context, id string) {
+	m.mu.Lock()
+	list := m.active[id]
+	delete(m.active, id)
+	delete(m.withdraw, id)
+	m.mu.Unlock()
+	for _, an := range list {
+		if err := m.speaker.Withdraw(ctx, an); err != nil {
+			m.report(ctx, MitigationReport{AttackID: id, Action: "failed", Route: describe(an), Error: err.Error()})
+			continue
+		}
+		m.report(ctx, MitigationReport{AttackID: id, Action: "withdraw", Route: describe(an), DryRun: m.dryRun})
+	}
+}
+
+// stop cancels the pending withdrawals (the speaker's Close withdraws
+// everything).
+func (m *bgpMitigation) stop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, t := range m.withdraw {
+		t.Stop()
+		delete(m.withdraw, id)
+	}
+}
+
+// report tells the server, logging what cannot be sent (the audit is
+// then in the agent's log).
+func (m *bgpMitigation) report(ctx context.Context, r MitigationReport) {
+	log := m.a.cfg.Log.Info
+	if r.Action == "failed" || r.Action == "peer_down" {
+		log = m.a.cfg.Log.Error
+	}
+	log("mitigation", "action", r.Action, "attack", r.AttackID, "route", r.Route, "peer", r.Peer, "error", r.Error, "dry_run", r.DryRun)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := m.a.cfg.Client.ReportMitigation(rctx, r); err != nil {
+		m.a.cfg.Log.Warn("could not report mitigation to the server", "action", r.Action, "err", err)
+	}
+}
+
+// bgpStep runs the policy on an attack's start or end; an announcement
+// makes the attack mitigating, with what was announced in its event.
+func (a *Agent) bgpStep(ctx context.Context, e sw.AttackEvent) {
+	if e.Type == sw.EventEnded {
+		a.bgp.ended(ctx, e.AttackID)
+		return
+	}
+	done := a.bgp.started(ctx, e)
+	if len(done) == 0 {
+		return
+	}
+	err := a.detected(func(d *detect.Detector) []sw.AttackEvent {
+		if ev := d.MarkMitigated(e.AttackID); ev != nil {
+			ev.Mitigation = done
+			return []sw.AttackEvent{*ev}
+		}
+		return nil
+	})
+	if err != nil {
+		a.cfg.Log.Error("spool", "err", err)
+	}
+}
