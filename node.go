@@ -16,7 +16,10 @@ type Node struct {
 	Components      []string        `json:"components"`
 	LastHeartbeatAt *time.Time      `json:"last_heartbeat_at"`
 	LastHeartbeat   json.RawMessage `json:"last_heartbeat,omitempty"`
-	CreatedAt       time.Time       `json:"created_at"`
+	// MitigationPolicy, when set, overrides the policy of the agent's
+	// --bgp file (which attacks get a blackhole or a FlowSpec rule).
+	MitigationPolicy json.RawMessage `json:"mitigation_policy,omitempty"`
+	CreatedAt        time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
 }
 

@@ -436,7 +436,7 @@ func (a *Agent) heartbeats(ctx context.Context) {
 		a.mu.Unlock()
 		hb := sw.Heartbeat{AgentVersion: a.cfg.Version, Source: a.cfg.Source.Name(), PPS: s.PPS, BPS: s.BPS, Hosts: s.Hosts,
 			ActiveAttacks: s.ActiveAttacks, SpoolBacklog: a.cfg.Spool.Pending()}
-		checks, err := a.cfg.Client.SendHeartbeat(ctx, Beat{Heartbeat: hb, Checks: a.checks.Drain(), Declared: a.cfg.Declared})
+		checks, policy, err := a.cfg.Client.SendHeartbeat(ctx, Beat{Heartbeat: hb, Checks: a.checks.Drain(), Declared: a.cfg.Declared})
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.cfg.Log.Debug("heartbeat", "err", err)
@@ -445,6 +445,9 @@ func (a *Agent) heartbeats(ctx context.Context) {
 				a.cfg.Log.Info("checks to run", "count", len(checks))
 			}
 			a.checks.Set(ctx, checks)
+		}
+		if err == nil && a.bgp != nil {
+			a.bgp.serverPolicy(policy)
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type bgpMitigation struct {
 	dryRun   bool
 	mu       sync.Mutex
 	policy   mitigation.Policy
+	from     string                               // where the policy comes from
 	active   map[string][]mitigation.Announcement // by attack id
 	withdraw map[string]*time.Timer               // pending withdrawals, by attack id
 }
@@ -59,11 +61,27 @@ func describe(a mitigation.Announcement) string {
 	return fmt.Sprintf("flowspec %s then %s", a.Match, action)
 }
 
-// setPolicy replaces the policy (from the server's override).
-func (m *bgpMitigation) setPolicy(p mitigation.Policy) {
+// serverPolicy applies the node's policy as the server sets it: when set,
+// it overrides the --bgp file's; when removed, the file's applies again.
+// A policy the agent cannot read keeps the one in force, logged.
+func (m *bgpMitigation) serverPolicy(raw json.RawMessage) {
+	p := m.a.cfg.BGPPolicy
+	from := "the --bgp file"
+	if len(raw) > 0 && string(raw) != "null" {
+		var err error
+		if p, err = mitigation.ParsePolicy(raw); err != nil {
+			m.a.cfg.Log.Error("the server's mitigation policy is unreadable; keeping the one in force", "err", err)
+			return
+		}
+		from = "the server"
+	}
 	m.mu.Lock()
-	m.policy = p
+	changed := m.from != from || fmt.Sprint(m.policy) != fmt.Sprint(p)
+	m.policy, m.from = p, from
 	m.mu.Unlock()
+	if changed {
+		m.a.cfg.Log.Info("mitigation policy", "from", from, "rules", len(p.Rules), "hold", p.Hold)
+	}
 }
 
 // started announces what the policy asks for attack e and returns the

@@ -99,12 +99,13 @@ type Beat struct {
 
 // SendHeartbeat posts a heartbeat and returns the checks the node is to
 // run (nil from a server that predates checks).
-func (c *Client) SendHeartbeat(ctx context.Context, b Beat) ([]sw.Check, error) {
+func (c *Client) SendHeartbeat(ctx context.Context, b Beat) ([]sw.Check, json.RawMessage, error) {
 	var out struct {
-		Checks []sw.Check `json:"checks"`
+		Checks           []sw.Check      `json:"checks"`
+		MitigationPolicy json.RawMessage `json:"mitigation_policy"`
 	}
 	err := c.post(ctx, "/api/v1/agent/heartbeat", b, &out)
-	return out.Checks, err
+	return out.Checks, out.MitigationPolicy, err
 }
 
 // UploadCapture puts an attack's pcapng on the server. A 404 (the server

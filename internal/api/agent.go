@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -110,9 +111,11 @@ type heartbeatInput struct {
 	Declared []sw.Check       `json:"declared"`
 }
 
-// heartbeatOutput tells the agent which checks to run.
+// heartbeatOutput tells the agent which checks to run, and the node's
+// mitigation policy when the server overrides the agent's.
 type heartbeatOutput struct {
-	Checks []sw.Check `json:"checks"`
+	Checks           []sw.Check      `json:"checks"`
+	MitigationPolicy json.RawMessage `json:"mitigation_policy,omitempty"`
 }
 
 func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -189,6 +192,6 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, c *calle
 	if checks == nil {
 		checks = []sw.Check{}
 	}
-	writeJSON(w, http.StatusOK, heartbeatOutput{Checks: checks})
+	writeJSON(w, http.StatusOK, heartbeatOutput{Checks: checks, MitigationPolicy: c.node.MitigationPolicy})
 	return nil
 }

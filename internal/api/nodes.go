@@ -1,15 +1,20 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/mitigation"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
 type nodeInput struct {
 	Name       *string  `json:"name"`
 	Components []string `json:"components"`
+	// MitigationPolicy overrides the agent's --bgp policy; null removes
+	// the override.
+	MitigationPolicy json.RawMessage `json:"mitigation_policy"`
 }
 
 // nodeWithToken is a node as answered when its token is made: the only
@@ -54,6 +59,16 @@ func (s *Server) patchNode(w http.ResponseWriter, r *http.Request, c *caller) er
 			return "", nil, err
 		}
 		setIf(&n.Name, in.Name)
+		if in.MitigationPolicy != nil { // absent: unchanged; null: removed
+			n.MitigationPolicy = nil
+			if raw := in.MitigationPolicy; string(raw) != "null" {
+				p, err := mitigation.ParsePolicy(raw)
+				if err != nil {
+					return "", nil, sw.Invalid("mitigation_policy", "%v", err)
+				}
+				n.MitigationPolicy, _ = json.Marshal(p) // stored as read back, defaults filled
+			}
+		}
 		return n.ID, in, tx.UpdateNode(r.Context(), n, in.Components)
 	})
 	if err != nil {

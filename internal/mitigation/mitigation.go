@@ -6,6 +6,8 @@
 package mitigation
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"path"
@@ -48,6 +50,42 @@ type Policy struct {
 	Hold time.Duration `yaml:"hold" json:"hold"`
 	// MaxBlackholes bounds the blackholes announced at once.
 	MaxBlackholes int `yaml:"max_blackholes" json:"max_blackholes"`
+}
+
+// policyJSON is Policy on the wire, its hold in words ("5m").
+type policyJSON struct {
+	Rules         []Rule   `json:"rules"`
+	Communities   []string `json:"communities"`
+	Hold          string   `json:"hold"`
+	MaxBlackholes int      `json:"max_blackholes"`
+}
+
+// MarshalJSON writes the hold as a duration in words.
+func (p Policy) MarshalJSON() ([]byte, error) {
+	return json.Marshal(policyJSON{Rules: p.Rules, Communities: p.Communities, Hold: p.Hold.String(), MaxBlackholes: p.MaxBlackholes})
+}
+
+// ParsePolicy reads a policy set through the API: unknown fields are
+// refused, absent ones take the defaults, and the whole is checked.
+func ParsePolicy(raw []byte) (Policy, error) {
+	var w policyJSON
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return Policy{}, fmt.Errorf("%v", err)
+	}
+	p := Policy{Rules: w.Rules, Communities: w.Communities, Hold: DefaultHold, MaxBlackholes: w.MaxBlackholes}
+	if w.Hold != "" {
+		d, err := time.ParseDuration(w.Hold)
+		if err != nil {
+			return Policy{}, fmt.Errorf("hold: %q is not a duration such as 5m", w.Hold)
+		}
+		p.Hold = d
+	}
+	if p.MaxBlackholes == 0 {
+		p.MaxBlackholes = DefaultMaxBlackholes
+	}
+	return p, p.Check()
 }
 
 // Defaults of a policy.

@@ -11,15 +11,18 @@ import (
 	"github.com/stormwatch/stormwatch/internal/secret"
 )
 
-const nodeColumns = `id, workspace_id, name, token_prefix, last_heartbeat_at, last_heartbeat, created_at, updated_at`
+const nodeColumns = `id, workspace_id, name, token_prefix, last_heartbeat_at, last_heartbeat, created_at, updated_at, mitigation_policy`
 
 func scanNode(row rowScanner) (*sw.Node, error) {
 	var n sw.Node
 	var hbAt sql.NullInt64
-	var hb string
+	var hb, policy string
 	var created, updated int64
-	if err := row.Scan(&n.ID, &n.WorkspaceID, &n.Name, &n.TokenPrefix, &hbAt, &hb, &created, &updated); err != nil {
+	if err := row.Scan(&n.ID, &n.WorkspaceID, &n.Name, &n.TokenPrefix, &hbAt, &hb, &created, &updated, &policy); err != nil {
 		return nil, err
+	}
+	if policy != "" {
+		n.MitigationPolicy = json.RawMessage(policy)
 	}
 	n.LastHeartbeatAt = fromNullTS(hbAt)
 	if hb != "" {
@@ -116,8 +119,8 @@ func (tx *Tx) UpdateNode(ctx context.Context, n *sw.Node, refs []string) error {
 		return err
 	}
 	n.UpdatedAt = tx.now
-	res, err := tx.db.ExecContext(ctx, `UPDATE nodes SET name = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2`,
-		n.WorkspaceID, n.ID, n.Name, ts(tx.now))
+	res, err := tx.db.ExecContext(ctx, `UPDATE nodes SET name = $3, updated_at = $4, mitigation_policy = $5 WHERE workspace_id = $1 AND id = $2`,
+		n.WorkspaceID, n.ID, n.Name, ts(tx.now), string(n.MitigationPolicy))
 	if err := affectedOne(res, err, "node", n.ID); err != nil {
 		return err
 	}
