@@ -20,7 +20,7 @@ type Node struct {
 	// --bgp file (which attacks get a blackhole or a FlowSpec rule).
 	MitigationPolicy json.RawMessage `json:"mitigation_policy,omitempty"`
 	CreatedAt        time.Time       `json:"created_at"`
-	UpdatedAt       time.Time       `json:"updated_at"`
+	UpdatedAt        time.Time       `json:"updated_at"`
 }
 
 // Heartbeat is what a node's agent reports every few seconds: that it is
