@@ -662,3 +662,35 @@ func TestLanguageAndPageAccess(t *testing.T) {
 		t.Error("without SMTP the screen should say invitations need mail")
 	}
 }
+
+// TestNodeMitigationPolicyForm: the node screen takes a mitigation policy
+// as JSON, refuses a bad one naming it, and empty removes it.
+func TestNodeMitigationPolicyForm(t *testing.T) {
+	s := newSite(t, storetest.Open(t, store.SQLite))
+	owner := s.setUp()
+	owner.get("/admin/w/acme/nodes")
+	owner.post("/admin/w/acme/nodes", form("name", "edge-1"))
+	ws, _ := s.st.WorkspaceBySlug(context.Background(), "acme")
+	nodes, _, err := s.st.Nodes(context.Background(), ws.ID, store.Page{})
+	if err != nil || len(nodes) != 1 {
+		t.Fatal(nodes, err)
+	}
+	path := "/admin/w/acme/nodes/" + nodes[0].ID
+	owner.get(path)
+	if code, body, _ := owner.post(path, form("name", "edge-1", "mitigation_policy", `{"rules":[{"min_severity":"giant"}]}`)); code == http.StatusSeeOther ||
+		!strings.Contains(body, "min_severity") {
+		t.Errorf("a bad policy: %d", code)
+	}
+	if code, _, _ := owner.post(path, form("name", "edge-1", "mitigation_policy", `{"rules":[{"min_severity":"high","flowspec":true}],"hold":"1m"}`)); code != http.StatusSeeOther {
+		t.Fatalf("a good policy: %d", code)
+	}
+	n, _ := s.st.Node(context.Background(), ws.ID, nodes[0].ID)
+	if !strings.Contains(string(n.MitigationPolicy), `"hold":"1m0s"`) {
+		t.Errorf("stored policy %s", n.MitigationPolicy)
+	}
+	owner.get(path)
+	owner.post(path, form("name", "edge-1", "mitigation_policy", ""))
+	if n, _ := s.st.Node(context.Background(), ws.ID, nodes[0].ID); n.MitigationPolicy != nil {
+		t.Errorf("the policy was not removed: %s", n.MitigationPolicy)
+	}
+}

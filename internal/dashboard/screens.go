@@ -10,6 +10,7 @@ import (
 	"time"
 
 	sw "github.com/stormwatch/stormwatch"
+	"github.com/stormwatch/stormwatch/internal/mitigation"
 	"github.com/stormwatch/stormwatch/internal/store"
 )
 
@@ -427,7 +428,15 @@ func (d *Dashboard) updateNode(r *http.Request, c *reqCtx) (string, error) {
 			return "", nil, err
 		}
 		n.Name = strings.TrimSpace(r.PostFormValue("name"))
-		return n.ID, map[string]any{"name": n.Name, "components": refs}, tx.UpdateNode(r.Context(), n, refs)
+		n.MitigationPolicy = nil
+		if raw := strings.TrimSpace(r.PostFormValue("mitigation_policy")); raw != "" {
+			p, err := mitigation.ParsePolicy([]byte(raw))
+			if err != nil {
+				return "", nil, sw.Invalid("mitigation_policy", "%v", err)
+			}
+			n.MitigationPolicy, _ = json.Marshal(p) // stored as read back, defaults filled
+		}
+		return n.ID, map[string]any{"name": n.Name, "components": refs, "mitigation_policy": n.MitigationPolicy}, tx.UpdateNode(r.Context(), n, refs)
 	})
 	c.flash = "Node saved."
 	return "/nodes/" + r.PathValue("id"), err
