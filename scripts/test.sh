@@ -57,6 +57,7 @@ need wrk wrk
 need ab apache2-utils
 need iperf3 iperf3
 need tcpdump tcpdump
+need bird bird2
 need dnsperf dnsperf
 need curl curl
 need ping iputils-ping
