@@ -49,34 +49,43 @@ func (c *Client) post(ctx context.Context, path string, body any, out any) error
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(raw))
+	// The heartbeat answer lists the node's checks: allow for thousands.
+	data, err := c.send(ctx, http.MethodPost, path, "application/json", raw, 8<<20, false)
+	if err == nil && out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return err
+}
+
+// send makes one request with the node's token and sorts the answer: a
+// success (its body, up to limit bytes), a refusal retrying cannot fix
+// (PermanentError), or an error worth retrying. A 404 is worth retrying
+// when notYet (what the request names may still be on its way).
+func (c *Client) send(ctx context.Context, method, path, contentType string, body []byte, limit int64, notYet bool) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "stormwatch-agent")
 	res, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Body.Close()
-	// The heartbeat answer lists the node's checks: allow for thousands.
-	data, _ := io.ReadAll(io.LimitReader(res.Body, 8<<20))
-	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300:
-		if out != nil && len(data) > 0 {
-			return json.Unmarshal(data, out)
-		}
-		return nil
-	case res.StatusCode == http.StatusUnauthorized:
+	data, _ := io.ReadAll(io.LimitReader(res.Body, limit))
+	switch code := res.StatusCode; {
+	case code >= 200 && code < 300:
+		return data, nil
+	case code == http.StatusUnauthorized:
 		// A wrong token stays wrong, but an operator may fix it without
-		// restarting the agent: keep the events and retry.
-		return fmt.Errorf("server rejected the node token (401): check --token")
-	case res.StatusCode >= 400 && res.StatusCode < 500 && res.StatusCode != http.StatusTooManyRequests && res.StatusCode != http.StatusRequestTimeout:
-		return &PermanentError{Status: res.StatusCode, Body: strings.TrimSpace(string(data))}
+		// restarting the agent: keep what is to send and retry.
+		return nil, fmt.Errorf("server rejected the node token (401): check --token")
+	case code >= 400 && code < 500 && code != http.StatusTooManyRequests && code != http.StatusRequestTimeout && !(notYet && code == http.StatusNotFound):
+		return nil, &PermanentError{Status: code, Body: strings.TrimSpace(string(data))}
 	}
-	return fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
+	return nil, fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
 }
 
 // SendEvents posts a batch; a repeat of events the server has is harmless.
@@ -112,28 +121,8 @@ func (c *Client) SendHeartbeat(ctx context.Context, b Beat) ([]sw.Check, json.Ra
 // has not heard of the attack yet) is not permanent: the events may
 // still be on their way.
 func (c *Client) UploadCapture(ctx context.Context, attackID string, pcapng []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.base+"/api/v1/agent/attacks/"+url.PathEscape(attackID)+"/pcap", bytes.NewReader(pcapng))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", PcapNGType)
-	req.Header.Set("User-Agent", "stormwatch-agent")
-	res, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	switch {
-	case res.StatusCode >= 200 && res.StatusCode < 300:
-		return nil
-	case res.StatusCode == http.StatusNotFound, res.StatusCode == http.StatusUnauthorized, res.StatusCode == http.StatusTooManyRequests:
-		return fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
-	case res.StatusCode >= 400 && res.StatusCode < 500:
-		return &PermanentError{Status: res.StatusCode, Body: strings.TrimSpace(string(data))}
-	}
-	return fmt.Errorf("server answered %d: %s", res.StatusCode, strings.TrimSpace(string(data)))
+	_, err := c.send(ctx, http.MethodPut, "/api/v1/agent/attacks/"+url.PathEscape(attackID)+"/pcap", PcapNGType, pcapng, 64<<10, true)
+	return err
 }
 
 // PcapNGType is the media type of pcapng captures.
