@@ -335,18 +335,12 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	client := agent.NewClient(*server, *token)
 	var speaker *bgpspeaker.Speaker
 	if bgpConf != nil {
-		onPeer := func(peer string, established bool, detail string) {
-			r := agent.MitigationReport{Action: "peer_down", Peer: peer, Error: "BGP session " + detail}
-			if established {
-				r = agent.MitigationReport{Action: "peer_up", Peer: peer}
-			}
-			log.Info("bgp session", "peer", peer, "state", detail)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer cancel()
-			if err := client.ReportMitigation(rctx, r); err != nil {
-				log.Warn("could not report the BGP session to the server", "err", err)
-			}
+		peers := make([]string, len(bgpConf.Peers))
+		for i, p := range bgpConf.Peers {
+			peers[i] = p.Address
 		}
+		watch := agent.NewPeerWatch(ctx, client, log, peers, time.Minute)
+		onPeer := func(peer string, established bool, detail string) { watch.Observe(ctx, peer, established, detail) }
 		var stale []mitigation.Announcement
 		speaker, stale, err = bgpspeaker.Start(ctx, bgpConf.Config, filepath.Join(*spoolDir, "bgp-announced.json"), log, onPeer)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -212,5 +213,64 @@ func (a *Agent) bgpStep(ctx context.Context, e sw.AttackEvent) {
 	})
 	if err != nil {
 		a.cfg.Log.Error("spool", "err", err)
+	}
+}
+
+// PeerWatch turns BGP session states into reports: a session that comes
+// up, one that was up and went down, and one that never came up within
+// a grace period. The states a session passes through while it starts
+// (idle, connect, active, open sent) are not failures.
+type PeerWatch struct {
+	client *Client
+	log    *slog.Logger
+	mu     sync.Mutex
+	up     map[string]bool
+	ever   map[string]bool
+}
+
+// NewPeerWatch watches peers, reporting through client; after grace, a
+// peer that never came up is reported down.
+func NewPeerWatch(ctx context.Context, client *Client, log *slog.Logger, peers []string, grace time.Duration) *PeerWatch {
+	w := &PeerWatch{client: client, log: log, up: map[string]bool{}, ever: map[string]bool{}}
+	time.AfterFunc(grace, func() {
+		for _, p := range peers {
+			w.mu.Lock()
+			never := !w.ever[p]
+			w.mu.Unlock()
+			if never && ctx.Err() == nil {
+				w.report(ctx, MitigationReport{Action: "peer_down", Peer: p, Error: fmt.Sprintf("BGP session not established %s after start", grace)})
+			}
+		}
+	})
+	return w
+}
+
+// Observe is bgpspeaker's PeerState callback.
+func (w *PeerWatch) Observe(ctx context.Context, peer string, established bool, detail string) {
+	w.mu.Lock()
+	was := w.up[peer]
+	w.up[peer] = established
+	if established {
+		w.ever[peer] = true
+	}
+	w.mu.Unlock()
+	switch {
+	case established && !was:
+		w.report(ctx, MitigationReport{Action: "peer_up", Peer: peer})
+	case !established && was:
+		w.report(ctx, MitigationReport{Action: "peer_down", Peer: peer, Error: "BGP session " + detail})
+	}
+}
+
+func (w *PeerWatch) report(ctx context.Context, r MitigationReport) {
+	level := slog.LevelInfo
+	if r.Action == "peer_down" {
+		level = slog.LevelError
+	}
+	w.log.Log(ctx, level, "bgp session", "peer", r.Peer, "action", r.Action, "error", r.Error)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := w.client.ReportMitigation(rctx, r); err != nil {
+		w.log.Warn("could not report the BGP session to the server", "err", err)
 	}
 }
