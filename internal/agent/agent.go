@@ -138,7 +138,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer a.wg.Wait()
 	defer a.checks.Stop()
 	if a.bgp != nil {
-		defer a.bgp.stop()
+		defer a.bgp.stop(ctx)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -167,14 +167,23 @@ func (m *bgpMitigation) withdrawAll(ctx context.Context, id string) {
 	}
 }
 
-// stop cancels the pending withdrawals (the speaker's Close withdraws
-// everything).
-func (m *bgpMitigation) stop() {
+// stop withdraws everything announced, reporting each withdrawal, when
+// the agent stops cleanly (the speaker's Close then ends the sessions).
+func (m *bgpMitigation) stop(ctx context.Context) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	ids := make([]string, 0, len(m.active))
+	for id := range m.active {
+		ids = append(ids, id)
+	}
 	for id, t := range m.withdraw {
 		t.Stop()
 		delete(m.withdraw, id)
+	}
+	m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, id := range ids {
+		m.withdrawAll(ctx, id)
 	}
 }
 

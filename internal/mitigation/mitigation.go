@@ -43,9 +43,11 @@ type Rule struct {
 // decides; none matching announces nothing.
 type Policy struct {
 	Rules []Rule `yaml:"rules" json:"rules"`
-	// Communities are added to blackhole routes besides RTBH (provider
+	// BlackholeCommunity marks blackhole routes ("65535:666", RFC 7999's
+	// BLACKHOLE, when empty); Communities are added to them (provider
 	// specific, as "ASN:value").
-	Communities []string `yaml:"communities" json:"communities"`
+	BlackholeCommunity string   `yaml:"blackhole_community" json:"blackhole_community,omitempty"`
+	Communities        []string `yaml:"communities" json:"communities"`
 	// Hold is how long announcements stay after the attack ended.
 	Hold time.Duration `yaml:"hold" json:"hold"`
 	// MaxBlackholes bounds the blackholes announced at once.
@@ -54,15 +56,17 @@ type Policy struct {
 
 // policyJSON is Policy on the wire, its hold in words ("5m").
 type policyJSON struct {
-	Rules         []Rule   `json:"rules"`
-	Communities   []string `json:"communities"`
-	Hold          string   `json:"hold"`
-	MaxBlackholes int      `json:"max_blackholes"`
+	Rules              []Rule   `json:"rules"`
+	BlackholeCommunity string   `json:"blackhole_community,omitempty"`
+	Communities        []string `json:"communities"`
+	Hold               string   `json:"hold"`
+	MaxBlackholes      int      `json:"max_blackholes"`
 }
 
 // MarshalJSON writes the hold as a duration in words.
 func (p Policy) MarshalJSON() ([]byte, error) {
-	return json.Marshal(policyJSON{Rules: p.Rules, Communities: p.Communities, Hold: p.Hold.String(), MaxBlackholes: p.MaxBlackholes})
+	return json.Marshal(policyJSON{Rules: p.Rules, BlackholeCommunity: p.BlackholeCommunity, Communities: p.Communities, Hold: p.Hold.String(),
+		MaxBlackholes: p.MaxBlackholes})
 }
 
 // ParsePolicy reads a policy set through the API: unknown fields are
@@ -74,7 +78,7 @@ func ParsePolicy(raw []byte) (Policy, error) {
 	if err := dec.Decode(&w); err != nil {
 		return Policy{}, fmt.Errorf("%v", err)
 	}
-	p := Policy{Rules: w.Rules, Communities: w.Communities, Hold: DefaultHold, MaxBlackholes: w.MaxBlackholes}
+	p := Policy{Rules: w.Rules, BlackholeCommunity: w.BlackholeCommunity, Communities: w.Communities, Hold: DefaultHold, MaxBlackholes: w.MaxBlackholes}
 	if w.Hold != "" {
 		d, err := time.ParseDuration(w.Hold)
 		if err != nil {
@@ -123,6 +127,11 @@ func (p *Policy) Check() error {
 	}
 	if _, err := Communities(p.Communities); err != nil {
 		return err
+	}
+	if p.BlackholeCommunity != "" {
+		if _, err := Communities([]string{p.BlackholeCommunity}); err != nil {
+			return fmt.Errorf("blackhole_community: %q is not ASN:value", p.BlackholeCommunity)
+		}
 	}
 	if p.Hold < 0 || p.MaxBlackholes < 0 {
 		return fmt.Errorf("hold and max_blackholes: must not be negative")
@@ -210,7 +219,15 @@ func Plan(e *sw.AttackEvent, r Rule, p *Policy, protected []netip.Prefix) ([]Ann
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Announcement{Kind: "blackhole", Target: target, Communities: append([]uint32{RTBH}, comms...)})
+		mark := uint32(RTBH)
+		if p.BlackholeCommunity != "" {
+			c, err := Communities([]string{p.BlackholeCommunity})
+			if err != nil {
+				return nil, fmt.Errorf("blackhole_community: %w", err)
+			}
+			mark = c[0]
+		}
+		out = append(out, Announcement{Kind: "blackhole", Target: target, Communities: append([]uint32{mark}, comms...)})
 	}
 	if r.FlowSpec {
 		out = append(out, Announcement{Kind: "flowspec", Target: target, Match: flowMatch(target, e), Rate: r.RateLimit})

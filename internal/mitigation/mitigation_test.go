@@ -79,6 +79,20 @@ func TestNeverOutsideTheProtectedPrefixes(t *testing.T) {
 	}
 }
 
+func TestBlackholeCommunityIsConfigurable(t *testing.T) {
+	p := Policy{Rules: []Rule{{Blackhole: true}}, BlackholeCommunity: "64500:666", Communities: []string{"64500:1"}}
+	e := event("203.0.113.7", "critical", "udp_flood", sw.Vector{Type: sw.VectorUDPFlood})
+	r, _ := p.Decide(e)
+	plan, err := Plan(e, r, &p, protected)
+	if err != nil || len(plan) != 1 || plan[0].Communities[0] != 64500<<16|666 || plan[0].Communities[1] != 64500<<16|1 {
+		t.Errorf("%+v %v", plan, err)
+	}
+	p.BlackholeCommunity = "666"
+	if p.Check() == nil {
+		t.Error("a malformed blackhole community passed")
+	}
+}
+
 func TestParsePolicy(t *testing.T) {
 	p, err := ParsePolicy([]byte(`{"rules":[{"min_severity":"high","flowspec":true}],"hold":"10m"}`))
 	if err != nil || p.Hold.String() != "10m0s" || p.MaxBlackholes != DefaultMaxBlackholes {
