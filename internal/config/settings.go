@@ -150,6 +150,10 @@ type Server struct {
 	CaptureRetention time.Duration
 }
 
+// DefaultCaptureRetention is how long attack captures are kept unless
+// --capture-retention says otherwise.
+const DefaultCaptureRetention = 30 * 24 * time.Hour
+
 // Register adds the server flags to fs.
 func (s *Server) Register(fs *flag.FlagSet) {
 	fs.StringVar(&s.Addr, "addr", "127.0.0.1:8080", "`host:port` to serve HTTP on (pages, dashboard, APIs)")
@@ -162,7 +166,7 @@ func (s *Server) Register(fs *flag.FlagSet) {
 	fs.IntVar(&s.MaxEventStreamsPerClient, "max-event-streams-per-client", 32, "most live-update streams one client address may hold (tabs of one office behind one NAT)")
 	s.MemoryLimit = 40 << 20
 	fs.Var(&s.MemoryLimit, "memory-limit", "soft memory `limit` of the Go runtime (GOMEMLIMIT wins when set): the garbage collector works harder near it, so a storm of page readers stays near 55 MB; 0 turns it off; raise it for installations with many large workspaces")
-	fs.DurationVar(&s.CaptureRetention, "capture-retention", 30*24*time.Hour, "how long attack captures (the pcapng agents upload with each attack) are kept")
+	fs.DurationVar(&s.CaptureRetention, "capture-retention", DefaultCaptureRetention, "how long attack captures (the pcapng agents upload with each attack) are kept")
 	fs.BoolVar(&s.AllowPrivateWebhooks, "allow-private-webhooks", false, "let webhook subscribers reach loopback and private addresses (tests, demos, closed networks)")
 }
 
@@ -195,6 +199,9 @@ func (s *Server) Validate() error {
 	}
 	if s.ShutdownTimeout <= 0 {
 		return errorf("shutdown-timeout: must be positive, got %s", s.ShutdownTimeout)
+	}
+	if s.CaptureRetention == 0 {
+		s.CaptureRetention = DefaultCaptureRetention
 	}
 	if s.CaptureRetention < time.Hour {
 		return errorf("capture-retention: at least 1h, got %s", s.CaptureRetention)
