@@ -156,8 +156,9 @@ the same file on several nodes is one check seen from several locations:
     target: 203.0.113.7:27015
     payload: a2s
 
-Evidence: with a packet source, the agent keeps the last --capture-window
-(10s) of packet headers (128 bytes each) to the protected prefixes in
+Evidence: the agent keeps the last --capture-window (10s) of packet
+headers (128 bytes each; flow sources: their records, as frames made from
+them) to the protected prefixes in
 --capture-memory (16 MiB; past it one packet in N is kept); each attack
 leaves a pcapng of the packets to its target from that window before the
 onset to --capture-after (5s) after it, kept in the spool and uploaded
@@ -203,7 +204,7 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	heartbeat := fs.Duration("heartbeat", 5*time.Second, "heartbeat period")
 	mitCmd := fs.String("mitigation-command", "", "`command` run when an attack starts, with the event as JSON on stdin")
 	mitURL := fs.String("mitigation-url", "", "`URL` that gets the event as a JSON POST when an attack starts")
-	ringWindow := fs.Duration("capture-window", pcapring.DefaultWindow, "keep this much of the protected prefixes' packet headers in memory; each attack uploads a pcapng from this long before its onset (0 turns the capture off; packet sources only)")
+	ringWindow := fs.Duration("capture-window", pcapring.DefaultWindow, "keep this much of the protected prefixes' packet headers (or flow records) in memory; each attack uploads a pcapng from this long before its onset (0 turns the capture off)")
 	ringBytes := fs.Int("capture-memory", pcapring.DefaultMaxBytes>>20, "`MiB` the capture ring may use: past it, the ring keeps one packet in N")
 	captureAfter := fs.Duration("capture-after", agent.DefaultCaptureAfter, "how much after an attack's onset its capture keeps")
 	bgpFile := fs.String("bgp", "", "YAML `file` of the node's BGP sessions and mitigation policy: blackhole (RTBH) and FlowSpec announcements when attacks start, withdrawn after they end (see the README's Mitigation section)")
@@ -306,10 +307,10 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 	if *captureAfter < 0 || *captureAfter > time.Minute {
 		return &config.Error{Msg: fmt.Sprintf("capture-after: %s is not between 0 and 1m", *captureAfter)}
 	}
-	// Packet sources feed the pre-attack ring; flow sources have no
-	// packets to keep (their records are in the events).
+	// Packet sources feed the pre-attack ring with headers, flow sources
+	// with frames made from their records.
 	var ring *pcapring.Ring
-	if *ringWindow > 0 && !probeOnly && !flows {
+	if *ringWindow > 0 && !probeOnly {
 		ring = pcapring.New(*ringWindow, *ringBytes<<20, settings.Prefixes)
 		switch src := source.(type) {
 		case *agent.PcapSource:
@@ -318,6 +319,8 @@ critical at 25×) or the share of --link-capacity used (20/50/90 %).`, `
 			for _, c := range src.Captures {
 				c.Tap = ring
 			}
+		case *agent.FlowSource:
+			src.Ring = ring
 		}
 	}
 	var bgpConf *bgpFileConfig

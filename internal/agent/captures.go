@@ -63,8 +63,12 @@ wait:
 	}
 	frames := append(before, ring.Frames(onset, until, targetMatcher(e.Target))...)
 	seen, kept := ring.Stats()
-	comment := fmt.Sprintf("stormwatch attack %s on %s (%s): headers (first %d bytes) of the packets to the target from %s before the onset to %s after; sampling at the onset: 1 in %d (%d of %d frames kept since start)",
-		e.AttackID, e.Target, e.Classification, pcapring.SnapLen, ring.Window(), a.cfg.CaptureAfter, ring.Stride(), kept, seen)
+	what := fmt.Sprintf("headers (first %d bytes) of the packets", pcapring.SnapLen)
+	if _, flows := a.cfg.Source.(*FlowSource); flows {
+		what = "frames made from the flow records (each frame's comment: the record's packets and bytes)"
+	}
+	comment := fmt.Sprintf("stormwatch attack %s on %s (%s): %s to the target from %s before the onset to %s after; sampling at the onset: 1 in %d (%d of %d frames kept since start)",
+		e.AttackID, e.Target, e.Classification, what, ring.Window(), a.cfg.CaptureAfter, ring.Stride(), kept, seen)
 	var b bytes.Buffer
 	if err := pcapring.WriteNG(&b, frames, shift, comment, "stormwatch agent "+a.cfg.Version); err != nil {
 		a.cfg.Log.Error("write capture", "attack", e.AttackID, "err", err)

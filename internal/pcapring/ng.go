@@ -38,7 +38,13 @@ func WriteNG(w io.Writer, frames []Frame, shift time.Duration, comment, applicat
 			index[f.Link] = i
 		}
 		ci := gopacket.CaptureInfo{Timestamp: f.At.Add(shift), CaptureLength: len(f.Data), Length: max(f.OrigLen, len(f.Data)), InterfaceIndex: i}
-		if err := nw.WritePacket(ci, f.Data); err != nil {
+		var opts pcapgo.NgPacketOptions
+		if f.Count > 1 {
+			// A frame synthesized from a flow record: its comment says
+			// how much traffic it stands for.
+			opts.Comments = []string{fmt.Sprintf("flow record: %d packets, %d bytes", f.Count, f.OrigLen)}
+		}
+		if err := nw.WritePacketWithOptions(ci, f.Data, opts); err != nil {
 			return fmt.Errorf("pcapng: %w", err)
 		}
 	}

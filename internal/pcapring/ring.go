@@ -31,10 +31,10 @@ const (
 )
 
 // A record takes one fixed slot of the arena: at (8) | orig len (4) |
-// link (2) | cap len (2) | up to SnapLen bytes. Fixed slots keep the
-// ring simple to walk after it wrapped.
+// link (2) | cap len (2) | count (4) | up to SnapLen bytes. Fixed slots
+// keep the ring simple to walk after it wrapped.
 const (
-	recHeader = 16
+	recHeader = 20
 	recMax    = recHeader + SnapLen
 )
 
@@ -130,11 +130,26 @@ func (r *Ring) Add(at time.Time, link int, frame []byte, origLen int, dst netip.
 	if n := r.seen.Add(1); n&(r.stride.Load()-1) != 0 { // stride is a power of two
 		return
 	}
-	r.keep(at, link, frame, origLen, r.seen.Load())
+	r.keep(at, link, frame, origLen, 1, r.seen.Load())
+}
+
+// AddRecord keeps a flow record (sampled by the exporter already) as a
+// frame synthesized from it: count packets of origLen bytes in all.
+// Records are few: every one to a protected address is kept, within the
+// ring's budget.
+func (r *Ring) AddRecord(at time.Time, link int, frame []byte, origLen int, count uint32, dst netip.Addr) {
+	if !r.Protects(dst) {
+		return
+	}
+	n := r.seen.Add(1)
+	if n&(r.stride.Load()-1) != 0 {
+		return
+	}
+	r.keep(at, link, frame, origLen, count, n)
 }
 
 // keep stores one sampled frame.
-func (r *Ring) keep(at time.Time, link int, frame []byte, origLen int, n uint64) {
+func (r *Ring) keep(at time.Time, link int, frame []byte, origLen int, count uint32, n uint64) {
 	r.kept.Add(1)
 	capLen := min(len(frame), SnapLen)
 	r.mu.Lock()
@@ -144,6 +159,7 @@ func (r *Ring) keep(at time.Time, link int, frame []byte, origLen int, n uint64)
 	binary.LittleEndian.PutUint32(b[8:], uint32(origLen))
 	binary.LittleEndian.PutUint16(b[12:], uint16(link))
 	binary.LittleEndian.PutUint16(b[14:], uint16(capLen))
+	binary.LittleEndian.PutUint32(b[16:], count)
 	copy(b[recHeader:], frame[:capLen])
 	if r.head++; r.head == r.slots {
 		r.head, r.full = 0, true
@@ -185,7 +201,10 @@ type Frame struct {
 	At      time.Time
 	Link    int
 	OrigLen int
-	Data    []byte
+	// Count is 1 for a captured packet, the packets of a flow record for
+	// a frame synthesized from one.
+	Count int
+	Data  []byte
 }
 
 // Frames returns copies of the kept frames seen in [from, to] whose
@@ -201,7 +220,8 @@ func (r *Ring) Frames(from, to time.Time, match func(frame []byte, link int) boo
 			link := int(binary.LittleEndian.Uint16(b[12:]))
 			data := b[recHeader : recHeader+int(binary.LittleEndian.Uint16(b[14:]))]
 			if !at.Before(from) && !at.After(to) && (match == nil || match(data, link)) {
-				out = append(out, Frame{At: at, Link: link, OrigLen: int(binary.LittleEndian.Uint32(b[8:])), Data: append([]byte(nil), data...)})
+				out = append(out, Frame{At: at, Link: link, OrigLen: int(binary.LittleEndian.Uint32(b[8:])), Count: int(binary.LittleEndian.Uint32(b[16:])),
+					Data: append([]byte(nil), data...)})
 			}
 		}
 	}
