@@ -157,12 +157,17 @@ the same file on several nodes is one check seen from several locations:
     payload: a2s
 
 Evidence: the agent keeps the last --capture-window (10s) of packet
-headers (128 bytes each; flow sources: their records, as frames made from
-them) to the protected prefixes in
---capture-memory (16 MiB; past it one packet in N is kept); each attack
-leaves a pcapng of the packets to its target from that window before the
-onset to --capture-after (5s) after it, kept in the spool and uploaded
-with the attack (GET /api/v1/attacks/{id}/pcap on the server).
+headers (128 bytes each; flow sources: their records, as frames made
+from them) to the protected prefixes in --capture-memory (16 MiB; past
+it one packet in N is kept); each attack leaves a pcapng of the packets
+to its target from that window before the onset to --capture-after (5s)
+after it, kept in the spool and uploaded with the attack
+(GET /api/v1/attacks/{id}/pcap on the server).
+
+Mitigation: --bgp FILE gives the agent BGP sessions (GoBGP, built in) and
+a policy: blackhole routes (RTBH 65535:666) and FlowSpec rules for the
+attack's vector, announced when an attack starts, withdrawn after it
+ended and the policy's hold passed, and on a clean shutdown.
 
 Detection looks at both directions: per protected address it counts
 attack-shaped traffic, what the address did not ask for — SYNs whose
