@@ -1,6 +1,7 @@
 package stormwatch
 
 import (
+	"github.com/stormwatch/stormwatch/internal/locale"
 	"time"
 )
 
@@ -19,8 +20,12 @@ type IncidentTemplate struct {
 	Impact      Impact `json:"impact"`
 	// Components are the statuses the template gives components, by slug.
 	Components map[string]ComponentStatus `json:"components"`
-	CreatedAt  time.Time                  `json:"created_at"`
-	UpdatedAt  time.Time                  `json:"updated_at"`
+	// TitleTranslations and MessageTranslations are the texts in other
+	// languages, for the automatic incidents of rules naming the template.
+	TitleTranslations   Translations `json:"title_translations,omitempty"`
+	MessageTranslations Translations `json:"message_translations,omitempty"`
+	CreatedAt           time.Time    `json:"created_at"`
+	UpdatedAt           time.Time    `json:"updated_at"`
 }
 
 // Validate checks a template, naming the field at fault.
@@ -33,6 +38,20 @@ func (t *IncidentTemplate) Validate() error {
 	}
 	if err := CheckText("message", t.Message, MaxMessageLen, false); err != nil {
 		return err
+	}
+	for field, tr := range map[string]Translations{"title_translations": t.TitleTranslations, "message_translations": t.MessageTranslations} {
+		limit := MaxTitleLen
+		if field == "message_translations" {
+			limit = MaxMessageLen
+		}
+		for lang, text := range tr {
+			if lang == "" || !locale.Valid(lang) {
+				return Invalid(field, "%q is not a language of the page: %s", lang, locale.Codes())
+			}
+			if err := CheckText(field+"."+lang, text, limit, true); err != nil {
+				return err
+			}
+		}
 	}
 	if t.Impact == "" {
 		t.Impact = ImpactNone

@@ -204,6 +204,7 @@ func TestIncidentTemplates(t *testing.T) {
 			{"/api/v1/incident-templates", map[string]any{"name": "x", "title": "t", "components": map[string]string{"nope": "major_outage"}}, "components.nope"},
 			{"/api/v1/incident-templates", map[string]any{"name": "y", "title": "t", "impact": "apocalyptic"}, "impact"},
 			{"/api/v1/incident-templates", map[string]any{"name": "z"}, "title"},
+			{"/api/v1/incident-templates", map[string]any{"name": "w", "title": "t", "title_translations": map[string]string{"tlh": "x"}}, "title_translations"},
 		}
 		for _, b := range bad {
 			r := e.do("POST", b.path, key, b.body)

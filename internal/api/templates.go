@@ -13,6 +13,9 @@ type templateInput struct {
 	Message    *string                        `json:"message"`
 	Impact     *sw.Impact                     `json:"impact"`
 	Components *map[string]sw.ComponentStatus `json:"components"`
+	// The texts in other languages, for rules naming the template.
+	TitleTranslations   *sw.Translations `json:"title_translations"`
+	MessageTranslations *sw.Translations `json:"message_translations"`
 }
 
 func (in *templateInput) apply(t *sw.IncidentTemplate) {
@@ -20,6 +23,8 @@ func (in *templateInput) apply(t *sw.IncidentTemplate) {
 	setIf(&t.Title, in.Title)
 	setIf(&t.Message, in.Message)
 	setIf(&t.Impact, in.Impact)
+	setIf(&t.TitleTranslations, in.TitleTranslations)
+	setIf(&t.MessageTranslations, in.MessageTranslations)
 	setIf(&t.Components, in.Components)
 }
 

@@ -331,10 +331,10 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 			return err
 		default:
 			if title == "" {
-				title = t.Title
+				title, titles = t.Title, t.TitleTranslations
 			}
 			if message == "" {
-				message = t.Message
+				message, messages = t.Message, t.MessageTranslations
 			}
 		}
 	}
@@ -350,18 +350,14 @@ func (a *Automator) publish(ctx context.Context, tx *store.Tx, ws string, node *
 	case sw.VectorAlert:
 		defTitle, defMessage = "Problems affecting {components}", words.opened
 	}
+	// Translations go with the text they translate: the rule's with the
+	// rule's, the template's with the template's; the defaults' come from
+	// the catalogue.
 	if title == "" {
-		title = defTitle
+		title, titles = defTitle, nil
 	}
 	if message == "" {
-		message = defMessage
-	}
-	// The rule's own translations go with the rule's own text only.
-	if title != best.Title {
-		titles = nil
-	}
-	if message != best.Message {
-		messages = nil
+		message, messages = defMessage, nil
 	}
 	titleText, titleTranslations := say(title, titles, vars)
 	for lang, t := range titleTranslations {

@@ -565,13 +565,23 @@ func TestRuleUsesIncidentTemplate(t *testing.T) {
 					return err
 				}
 				return tx.SaveIncidentTemplate(ctx, &sw.IncidentTemplate{WorkspaceID: w.ws, Name: "ddos",
-					Title: "Network attack on {components}", Message: "Our filters are handling a {attack}; some players may lag."})
+					Title: "Network attack on {components}", Message: "Our filters are handling a {attack}; some players may lag.",
+					TitleTranslations:   sw.Translations{"de": "Netzwerkangriff auf {components}"},
+					MessageTranslations: sw.Translations{"de": "Unsere Filter wehren eine {attack} ab."}})
 			})
 			w.event("edge-1", "atk_t", sw.EventStarted, sw.SeverityHigh)
 			incs := w.incidents()
 			if len(incs) != 1 || incs[0].Title != "Network attack on GAME-01" ||
 				incs[0].Updates[0].Message != "Our filters are handling a DNS amplification; some players may lag." {
 				t.Fatalf("incident = %+v", incs)
+			}
+			// The template's German texts, with the attack in German words;
+			// languages the template lacks read the template's own text.
+			if got := incs[0].TitleTranslations; got["de"] != "Netzwerkangriff auf GAME-01" || got["fr"] != "" {
+				t.Errorf("title translations %v", got)
+			}
+			if got := incs[0].Updates[0].MessageTranslations["de"]; got != "Unsere Filter wehren eine DNS-Amplification ab." {
+				t.Errorf("German message %q", got)
 			}
 			w.tx(func(tx *store.Tx) error {
 				tpl, err := tx.IncidentTemplate(ctx, w.ws, "ddos")

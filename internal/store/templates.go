@@ -9,14 +9,20 @@ import (
 	sw "github.com/stormwatch/stormwatch"
 )
 
-const templateColumns = `id, workspace_id, name, title, message, impact, components, created_at, updated_at`
+const templateColumns = `id, workspace_id, name, title, message, impact, components, created_at, updated_at, title_translations, message_translations`
 
 func scanTemplate(row rowScanner) (*sw.IncidentTemplate, error) {
 	var t sw.IncidentTemplate
-	var comps string
+	var comps, titles, messages string
 	var created, updated int64
-	if err := row.Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.Title, &t.Message, &t.Impact, &comps, &created, &updated); err != nil {
+	if err := row.Scan(&t.ID, &t.WorkspaceID, &t.Name, &t.Title, &t.Message, &t.Impact, &comps, &created, &updated, &titles, &messages); err != nil {
 		return nil, err
+	}
+	if err := unmarshalTranslations(titles, &t.TitleTranslations); err != nil {
+		return nil, fmt.Errorf("template %s title translations: %w", t.ID, err)
+	}
+	if err := unmarshalTranslations(messages, &t.MessageTranslations); err != nil {
+		return nil, fmt.Errorf("template %s message translations: %w", t.ID, err)
 	}
 	if err := json.Unmarshal([]byte(comps), &t.Components); err != nil {
 		return nil, fmt.Errorf("template %s components: %w", t.ID, err)
@@ -76,11 +82,13 @@ func (tx *Tx) SaveIncidentTemplate(ctx context.Context, t *sw.IncidentTemplate) 
 	var res sql.Result
 	if t.ID == "" {
 		t.ID, t.CreatedAt = sw.NewID(sw.PrefixTemplate), tx.now
-		res, err = tx.db.ExecContext(ctx, `INSERT INTO incident_templates (`+templateColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			t.ID, t.WorkspaceID, t.Name, t.Title, t.Message, string(t.Impact), string(comps), ts(t.CreatedAt), ts(t.UpdatedAt))
+		res, err = tx.db.ExecContext(ctx, `INSERT INTO incident_templates (`+templateColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			t.ID, t.WorkspaceID, t.Name, t.Title, t.Message, string(t.Impact), string(comps), ts(t.CreatedAt), ts(t.UpdatedAt),
+			marshalTranslations(t.TitleTranslations), marshalTranslations(t.MessageTranslations))
 	} else {
 		res, err = tx.db.ExecContext(ctx, `UPDATE incident_templates SET name = $3, title = $4, message = $5, impact = $6, components = $7,
-			updated_at = $8 WHERE workspace_id = $1 AND id = $2`, t.WorkspaceID, t.ID, t.Name, t.Title, t.Message, string(t.Impact), string(comps), ts(t.UpdatedAt))
+			updated_at = $8, title_translations = $9, message_translations = $10 WHERE workspace_id = $1 AND id = $2`, t.WorkspaceID, t.ID, t.Name,
+			t.Title, t.Message, string(t.Impact), string(comps), ts(t.UpdatedAt), marshalTranslations(t.TitleTranslations), marshalTranslations(t.MessageTranslations))
 	}
 	if isUniqueViolation(err) {
 		return fmt.Errorf("a template named %q exists in this workspace: %w", t.Name, ErrConflict)
