@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stormwatch/stormwatch/internal/proctest"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
@@ -169,18 +170,7 @@ receivers:
 	}
 	cmd := exec.Command(am, "--config.file="+filepath.Join(dir, "am.yml"), "--storage.path="+dir, "--web.listen-address="+amAddr,
 		"--cluster.listen-address=", "--log.level=debug")
-	logs := &logBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager:\n%s", logs)
-		}
-	})
+	logs := proctest.Start(t, "alertmanager", cmd)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if res, err := http.Get("http://" + amAddr + "/-/ready"); err == nil && res.StatusCode == 200 {
 			res.Body.Close()

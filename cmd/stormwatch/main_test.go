@@ -14,12 +14,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stormwatch/stormwatch/internal/capture/pcapgen"
+	"github.com/stormwatch/stormwatch/internal/proctest"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
@@ -77,32 +77,8 @@ func cleanEnv() []string {
 type server struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *logBuffer
+	stderr *proctest.Output
 	done   chan error
-}
-
-// logBuffer collects a process's log lines while tests read them.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) WriteString(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.WriteString(s)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // await waits until a log line matches re and returns its first group.
@@ -134,7 +110,7 @@ func startServe(t *testing.T, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stderr: &logBuffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, stderr: &proctest.Output{}, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)

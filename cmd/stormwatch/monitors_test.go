@@ -15,6 +15,7 @@ import (
 
 	"github.com/stormwatch/stormwatch/internal/netnstest"
 	"github.com/stormwatch/stormwatch/internal/probe/probetest"
+	"github.com/stormwatch/stormwatch/internal/proctest"
 )
 
 // TestMonitorsEndToEnd runs real targets and checks them from two real
@@ -100,18 +101,7 @@ func TestMonitorsEndToEnd(t *testing.T) {
 		args := append(prefix, binary, "agent", "--server", server, "--token", tokens[name], "--spool-dir", t.TempDir(), "--heartbeat", "1s")
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Env = cleanEnv()
-		logs := &logBuffer{}
-		cmd.Stderr = logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			if t.Failed() {
-				t.Logf("agent %s:\n%s", name, logs)
-			}
-		})
+		proctest.Start(t, "agent "+name, cmd)
 	}
 	agent("fra-1")
 	agent("nyc-1", "ip", "netns", "exec", pair.NS)

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stormwatch/stormwatch/internal/proctest"
 	"github.com/stormwatch/stormwatch/internal/store/storetest"
 )
 
@@ -86,7 +87,7 @@ func startACMELab(t *testing.T, httpPort, tlsPort int) *acmeLab {
 		"-http01", "", "-https01", "", "-doh", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "")
 	pebble := exec.Command(filepath.Join(pebbleDir, "pebble"), "-config", filepath.Join(dir, "pebble.json"), "-dnsserver", lab.dns)
 	pebble.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
-	logs := &logBuffer{}
+	logs := &proctest.Output{}
 	for _, cmd := range []*exec.Cmd{dnsSrv, pebble} {
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {

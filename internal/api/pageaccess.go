@@ -60,39 +60,27 @@ func (s *Server) putPageAccess(w http.ResponseWriter, r *http.Request, c *caller
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	hash := ""
-	if in.Password != nil && *in.Password != "" {
-		if err := sw.CheckPagePassword("password", *in.Password); err != nil {
-			return err
+	e := store.PageAccessEdit{Private: in.Private, IPRanges: in.IPRanges, RevokeAll: in.RevokeAll}
+	if in.Password != nil {
+		hash := ""
+		if *in.Password != "" {
+			if err := sw.CheckPagePassword("password", *in.Password); err != nil {
+				return err
+			}
+			hash = account.HashPassword(*in.Password, account.DefaultParams)
 		}
-		hash = account.HashPassword(*in.Password, account.DefaultParams)
+		e.PasswordHash = &hash
 	}
 	var ws *sw.Workspace
 	err := s.mutate(r, c, "page_access.update", "workspace", func(tx *store.Tx) (string, any, error) {
+		var details map[string]any
 		var err error
-		if ws, err = tx.Workspace(r.Context(), c.workspace); err != nil {
-			return "", nil, err
-		}
-		setIf(&ws.Access.Private, in.Private)
-		setIf(&ws.Access.IPRanges, in.IPRanges)
-		if in.Password != nil {
-			ws.Access.PasswordHash = hash
-		}
-		if in.RevokeAll {
-			ws.Access.Key = store.NewAccessKey()
-		}
-		if err := ws.CheckSettings(); err != nil {
-			return "", nil, err
-		}
-		// The audit log says what changed, never the password.
-		details := map[string]any{"private": ws.Access.Private, "ip_ranges": ws.Access.IPRanges, "password_changed": in.Password != nil,
-			"revoke_all": in.RevokeAll}
-		return ws.ID, details, tx.UpdateWorkspace(r.Context(), ws)
+		ws, details, err = tx.EditPageAccess(r.Context(), c.workspace, e)
+		return c.workspace, details, err
 	})
 	if err != nil {
 		return err
 	}
-	ws.Access.HasPassword = ws.Access.PasswordHash != ""
 	writeJSON(w, http.StatusOK, ws.Access)
 	return nil
 }

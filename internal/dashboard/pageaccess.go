@@ -16,41 +16,27 @@ import (
 // its address ranges, and revokes every reader's access on request.
 func (d *Dashboard) saveAccess(r *http.Request, c *reqCtx) (string, error) {
 	f := r.PostForm
-	password := f.Get("password")
-	hash := ""
-	if password != "" {
+	private := f.Get("private") != ""
+	ranges := append([]string{}, strings.FieldsFunc(f.Get("ip_ranges"), func(r rune) bool {
+		return r == '\n' || r == ',' || r == ' ' || r == '\r'
+	})...)
+	e := store.PageAccessEdit{Private: &private, IPRanges: &ranges, RevokeAll: f.Get("revoke_all") != ""}
+	if password := f.Get("password"); password != "" {
 		if err := sw.CheckPagePassword("password", password); err != nil {
 			return "", err
 		}
-		hash = account.HashPassword(password, d.Passwords)
+		hash := account.HashPassword(password, d.Passwords)
+		e.PasswordHash = &hash
+	} else if f.Get("remove_password") != "" {
+		none := ""
+		e.PasswordHash = &none
 	}
-	revoke := f.Get("revoke_all") != ""
 	err := d.audited(r, c, "page_access.update", "workspace", func(tx *store.Tx) (string, any, error) {
-		ws, err := tx.Workspace(r.Context(), c.ws.ID)
-		if err != nil {
-			return "", nil, err
-		}
-		ws.Access.Private = f.Get("private") != ""
-		ws.Access.IPRanges = append([]string{}, strings.FieldsFunc(f.Get("ip_ranges"), func(r rune) bool {
-			return r == '\n' || r == ',' || r == ' ' || r == '\r'
-		})...)
-		switch {
-		case hash != "":
-			ws.Access.PasswordHash = hash
-		case f.Get("remove_password") != "":
-			ws.Access.PasswordHash = ""
-		}
-		if revoke {
-			ws.Access.Key = store.NewAccessKey()
-		}
-		if err := ws.CheckSettings(); err != nil {
-			return "", nil, err
-		}
-		return ws.ID, map[string]any{"private": ws.Access.Private, "ip_ranges": ws.Access.IPRanges, "password_changed": hash != "" || f.Get("remove_password") != "",
-			"revoke_all": revoke}, tx.UpdateWorkspace(r.Context(), ws)
+		_, details, err := tx.EditPageAccess(r.Context(), c.ws.ID, e)
+		return c.ws.ID, details, err
 	})
 	c.flash = "Access saved."
-	if revoke {
+	if e.RevokeAll {
 		c.flash = "Access saved; every reader must open the page again."
 	}
 	return "/settings", err

@@ -83,3 +83,45 @@ func (tx *Tx) DeletePageInvite(ctx context.Context, ws, id string) error {
 	res, err := tx.db.ExecContext(ctx, `DELETE FROM page_invites WHERE workspace_id = $1 AND id = $2`, ws, id)
 	return affectedOne(res, err, "page invite", id)
 }
+
+// PageAccessEdit changes who may read a workspace's page; nil fields
+// stay as they are.
+type PageAccessEdit struct {
+	Private  *bool
+	IPRanges *[]string
+	// PasswordHash sets the password's hash ("" removes the password).
+	PasswordHash *string
+	// RevokeAll gives the page a new access key: every cookie and
+	// invitation link stops working.
+	RevokeAll bool
+}
+
+// EditPageAccess applies e to workspace ws and returns it, with what the
+// audit log should say (never the password).
+func (tx *Tx) EditPageAccess(ctx context.Context, ws string, e PageAccessEdit) (*sw.Workspace, map[string]any, error) {
+	w, err := tx.Workspace(ctx, ws)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.Private != nil {
+		w.Access.Private = *e.Private
+	}
+	if e.IPRanges != nil {
+		w.Access.IPRanges = *e.IPRanges
+	}
+	if e.PasswordHash != nil {
+		w.Access.PasswordHash = *e.PasswordHash
+	}
+	if e.RevokeAll {
+		w.Access.Key = NewAccessKey()
+	}
+	if err := w.CheckSettings(); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.UpdateWorkspace(ctx, w); err != nil {
+		return nil, nil, err
+	}
+	w.Access.HasPassword = w.Access.PasswordHash != ""
+	return w, map[string]any{"private": w.Access.Private, "ip_ranges": w.Access.IPRanges, "password_changed": e.PasswordHash != nil,
+		"revoke_all": e.RevokeAll}, nil
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stormwatch/stormwatch/internal/netnstest"
+	"github.com/stormwatch/stormwatch/internal/proctest"
 )
 
 // Addresses of the test network: the host (the agent) and BIRD.
@@ -62,19 +63,7 @@ protocol bgp agent {
 	if err := os.WriteFile(conf, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("ip", "netns", "exec", p.NS, "bird", "-f", "-c", conf, "-s", b.socket, "-P", filepath.Join(dir, "bird.pid"))
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("bird's output:\n%s", out.String())
-		}
-	})
+	out := proctest.Start(t, "bird", exec.Command("ip", "netns", "exec", p.NS, "bird", "-f", "-c", conf, "-s", b.socket, "-P", filepath.Join(dir, "bird.pid")))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := b.CLI("show status"); err == nil {
