@@ -159,6 +159,25 @@ func TestPrivatePage(t *testing.T) {
 		t.Errorf("after revoking, the old cookie still reads the page: %d", code)
 	}
 
+	// Guessing the password meets the limit (ten tries a quarter hour per
+	// client and page; the tries above count); then not even the right
+	// one opens the page.
+	limited := false
+	for i := 0; i < 11 && !limited; i++ {
+		res, err := anon.PostForm(root+"/access", url.Values{"password": {fmt.Sprintf("guess number %d", i)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		limited = res.StatusCode == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("eleven wrong passwords in a row met no limit")
+	}
+	if res, err := anon.PostForm(root+"/access", url.Values{"password": {"correct horse battery"}}); err != nil || res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the right password past the limit: %v %v", res.StatusCode, err)
+	}
+
 	// Readers from a listed range need nothing.
 	call(t, "PUT", s.url+"/api/v1/page-access", key, `{"ip_ranges":["127.0.0.0/8"]}`)
 	if code, _, body := fetch(t, anon, root+"/api/v2/summary.json"); code != 200 || !strings.Contains(body, "Billing database") {

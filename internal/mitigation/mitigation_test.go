@@ -63,6 +63,31 @@ func TestDecideAndPlan(t *testing.T) {
 	}
 }
 
+// TestDefaultPolicy: without rules of its own a node blackholes and
+// filters critical attacks, filters high ones, and leaves the rest.
+func TestDefaultPolicy(t *testing.T) {
+	p := DefaultPolicy()
+	for severity, want := range map[string]string{"critical": "blackhole|flowspec", "high": "flowspec", "medium": "", "low": ""} {
+		e := event("203.0.113.7", severity, "udp_flood", sw.Vector{Type: sw.VectorUDPFlood})
+		var got []string
+		if r, ok := p.Decide(e); ok {
+			plan, err := Plan(e, r, &p, protected)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range plan {
+				got = append(got, a.Kind)
+			}
+		}
+		if strings.Join(got, "|") != want {
+			t.Errorf("%s: %v, want %q", severity, got, want)
+		}
+	}
+	if p.Hold != DefaultHold || p.MaxBlackholes != DefaultMaxBlackholes {
+		t.Errorf("defaults %+v", p)
+	}
+}
+
 func TestNeverOutsideTheProtectedPrefixes(t *testing.T) {
 	p := DefaultPolicy()
 	e := event("198.51.100.7", "critical", "udp_flood", sw.Vector{Type: sw.VectorUDPFlood})
