@@ -174,8 +174,28 @@ func (s *Store) OnNotify(f func()) { s.onNotify.Store(&f) }
 // Dialect reports which database the store talks to.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.readDB.PingContext(ctx) }
+// Ping checks that the database answers (past connections a database
+// restart left dead, see retryDead).
+func (s *Store) Ping(ctx context.Context) error {
+	return s.retryDead(ctx, func() error { return s.readDB.PingContext(ctx) })
+}
+
+// retryDead runs f again while it fails for a connection a database
+// restart left dead: an error without the server's word (no
+// *pgconn.PgError) on PostgreSQL. Each try discards one such connection;
+// the pool holds at most maxConns of them, and a database that is really
+// down fails every try.
+func (s *Store) retryDead(ctx context.Context, f func() error) error {
+	err := f()
+	for range s.maxConns {
+		var pgErr *pgconn.PgError
+		if err == nil || s.dialect != Postgres || errors.As(err, &pgErr) || ctx.Err() != nil {
+			return err
+		}
+		err = f()
+	}
+	return err
+}
 
 // Close closes the connection pools.
 func (s *Store) Close() error {
@@ -192,7 +212,11 @@ func (s *Store) View(ctx context.Context, fn func(r *Reader) error) error {
 	if s.dialect == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	tx, err := s.readDB.BeginTx(ctx, opts)
+	var tx *sql.Tx
+	err := s.retryDead(ctx, func() (err error) {
+		tx, err = s.readDB.BeginTx(ctx, opts)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
@@ -225,7 +249,11 @@ func (tx *Tx) pageChanged(ws string) {
 // Tx runs fn in a transaction, committing if fn returns nil and rolling
 // back otherwise. Nothing fn wrote is kept when it fails.
 func (s *Store) Tx(ctx context.Context, fn func(*Tx) error) error {
-	sqlTx, err := s.sqlDB.BeginTx(ctx, nil)
+	var sqlTx *sql.Tx
+	err := s.retryDead(ctx, func() (err error) {
+		sqlTx, err = s.sqlDB.BeginTx(ctx, nil)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

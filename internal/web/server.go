@@ -161,13 +161,7 @@ func readyz(st Readiness, draining func() bool) http.HandlerFunc {
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		// A connection the pool kept across a database restart fails
-		// once and is dropped; the second ping says how the database is.
-		err := st.Ping(ctx)
-		if err != nil && ctx.Err() == nil {
-			err = st.Ping(ctx)
-		}
-		if err != nil {
+		if err := st.Ping(ctx); err != nil {
 			http.Error(w, "database unreachable: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
